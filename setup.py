@@ -1,0 +1,35 @@
+"""Packaging for sievenet-tf (``pip install -e .[dev]``)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="sievenet-tf",
+    version="0.1.0",
+    description=(
+        "SieveNet image-based virtual try-on in TensorFlow / Keras 3: "
+        "training on tf.distribute, SavedModel and LiteRT export."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10,<3.13",
+    packages=find_packages(include=["sievenet_tf", "sievenet_tf.*"]),
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.10,<4",
+        "numpy>=1.26,<3",
+        "opencv-python-headless>=4.9",
+        "ai-edge-litert>=2.0,<3",
+        # Parse PNGs are palette images whose pixel values are label ids;
+        # Pillow reads them as ids where TF and OpenCV expand the palette.
+        "pillow>=10",
+    ],
+    extras_require={
+        "dev": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.5"],
+    },
+    entry_points={
+        "console_scripts": [
+            "sievenet-data=sievenet_tf.data.cli:main",
+            "sievenet-tryon=sievenet_tf.inference_cli:main",
+        ]
+    },
+)

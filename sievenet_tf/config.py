@@ -1,0 +1,411 @@
+"""Configuration: frozen, nested dataclasses with named presets.
+
+A run is fully described by one :class:`SieveNetConfig`. It is written to
+``RUN_DIR/config.json`` before training starts and read back by evaluation and
+export, so every number that shapes a network or a loss lives here. Networks
+never receive the config object itself: the builders in ``sievenet_tf.models``
+unpack it into plain constructor arguments.
+
+Values marked *(unconfirmed)* come from the only public port or from CP-VTON,
+not from the SieveNet paper; they are defaults, not facts.
+
+Example:
+    >>> from sievenet_tf.config import get_preset, override
+    >>> config = get_preset("tiny")
+    >>> config = override(config, ["loss.push_k=2.0", "train.batch_size=4"])
+    >>> config.data.image_size
+    (64, 48)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+
+NORMALIZATIONS = ("batch", "instance", "none")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Inputs and how they are prepared."""
+
+    # (height, width) every image is resized to; the paper uses 256 x 192.
+    image_size: tuple[int, int] = (256, 192)
+    # Dataset layout on disk: "auto" detects "viton" (CP-VTON) or "viton_hd".
+    layout: str = "auto"
+    # Number of pose keypoint maps in the priors (OpenPose COCO-18).
+    num_keypoints: int = 18
+    # Keypoint maps: "square" (CP-VTON, filled square of this radius) or "gaussian".
+    keypoint_style: str = "square"
+    keypoint_radius: float = 5.0
+    # Body shape map: person mask downsampled by this factor, then upsampled bilinearly.
+    shape_downsample: int = 16
+    # Shuffle buffer of the training pipeline (examples).
+    shuffle_buffer: int = 512
+    # Count and skip unreadable examples instead of stopping with an error.
+    skip_bad_examples: bool = False
+
+    @property
+    def prior_channels(self) -> int:
+        """Channels of the cloth-agnostic priors: keypoint maps + body shape."""
+        return self.num_keypoints + 1
+
+
+@dataclass(frozen=True)
+class WarpConfig:
+    """Coarse-to-fine warper (two CP-VTON GMM-style regressors)."""
+
+    # TPS control points form a grid_size x grid_size grid.
+    grid_size: int = 5
+    # Stride-2 4x4 convs of each feature extractor (CP-VTON: 64-128-256-512).
+    extractor_filters: tuple[int, ...] = (64, 128, 256, 512)
+    # Extra 3x3 convs at the last width (CP-VTON: 2).
+    extractor_extra_convs: int = 2
+    # Regressor: the first two are stride-2 4x4 convs, the rest 3x3 convs.
+    regressor_filters: tuple[int, ...] = (512, 256, 128, 64)
+    normalization: str = "batch"
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """Conditional segmentation mask generator (U-Net)."""
+
+    # One stride-2 downsampling per entry; the decoder mirrors it.
+    filters: tuple[int, ...] = (64, 128, 256, 512, 512)
+    # Classes of the expected segmentation (the model's label set, see data/labels.py).
+    num_classes: int = 20
+    normalization: str = "instance"
+    dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class TextureConfig:
+    """Segmentation-assisted texture translation network (U-Net, 6 down / 6 up)."""
+
+    filters: tuple[int, ...] = (64, 128, 256, 512, 512, 512)
+    normalization: str = "instance"
+    dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Loss weights. Symbols follow the paper (lambda_1 .. lambda_5, k)."""
+
+    warp_l1_coarse: float = 1.0  # lambda_1 (unconfirmed)
+    warp_l1_fine: float = 1.0  # lambda_2 (unconfirmed)
+    warp_pgm: float = 1.0  # lambda_3 (unconfirmed)
+    pgm_push: float = 0.5  # lambda_4 (unconfirmed)
+    pgm_align: float = 0.5  # lambda_5 (unconfirmed)
+    push_k: float = 3.0  # k in L_push = k * L_s^1 - |I_stn^1 - I_stn^0| (unconfirmed)
+    # Weighted cross-entropy: background and skin classes get these weights, others 1.
+    segmentation_background_weight: float = 1.5  # (unconfirmed)
+    segmentation_skin_weight: float = 1.5  # (unconfirmed)
+    # L_tt = l1 * |tryon - I_m| + vgg * perceptual + mask * |M_cm - M_gt^cloth|
+    texture_l1: float = 1.0
+    texture_vgg: float = 1.0
+    texture_mask: float = 1.0
+    # VGG19 relu1_1 .. relu5_1 weights (CP-VTON).
+    vgg_layer_weights: tuple[float, ...] = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
+    # "imagenet" (downloaded by Keras), a local .h5/.weights.h5 path, or None (random).
+    vgg_weights: str | None = "imagenet"
+
+
+@dataclass(frozen=True)
+class TripletConfig:
+    """Duelling triplet strategy for fine-tuning the texture network."""
+
+    # K: texture steps trained with L_tt alone before the triplet term starts (unconfirmed).
+    start_step: int = 8000
+    # The frozen negative snapshot is refreshed every this many steps (unconfirmed).
+    refresh_every: int = 200
+    margin: float = 0.0  # (unconfirmed)
+    distance: str = "l1"  # mean absolute difference over pixels
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Adam with a constant-then-linear-decay learning rate (per stage)."""
+
+    learning_rate: float = 1e-4  # CP-VTON; the port uses 2e-3
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    # Fraction of a stage's steps at the constant rate; the rest decays linearly to 0.
+    constant_fraction: float = 0.5
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The training run."""
+
+    batch_size: int = 8  # global batch, split across replicas
+    warp_steps: int = 200_000
+    segmentation_steps: int = 200_000
+    texture_steps: int = 200_000
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    image_every: int = 2000
+    seed: int = 0
+    # Train the texture stage on the ground-truth segmentation instead of the
+    # segmentation network's prediction.
+    texture_on_gt_segmentation: bool = False
+    # XLA-compile the train steps.
+    jit: bool = False
+    # mixed_float16 compute (GPU); master weights stay float32.
+    mixed_precision: bool = False
+
+
+@dataclass(frozen=True)
+class SieveNetConfig:
+    """Everything that describes one SieveNet run."""
+
+    name: str = "viton_256x192"
+    data: DataConfig = field(default_factory=DataConfig)
+    warp: WarpConfig = field(default_factory=WarpConfig)
+    segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
+    texture: TextureConfig = field(default_factory=TextureConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    triplet: TripletConfig = field(default_factory=TripletConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        validate(self)
+
+    def to_dict(self) -> dict:
+        """Plain nested dict (tuples become lists), ready for JSON."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def to_json(self, indent: int = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> SieveNetConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        return _from_dict(cls, values, path="")
+
+    @classmethod
+    def from_json(cls, text: str) -> SieveNetConfig:
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path) -> SieveNetConfig:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return cls.from_json(f.read())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not valid JSON ({e})") from e
+
+
+def _from_dict(cls, values, path):
+    if not isinstance(values, dict):
+        raise ValueError(f"config{path}: expected an object, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"config{path}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
+    kwargs = {}
+    for name, value in values.items():
+        kwargs[name] = _coerce(hints[name], value, f"{path}.{name}")
+    return cls(**kwargs)
+
+
+def _coerce(hint, value, path):
+    if dataclasses.is_dataclass(hint):
+        return _from_dict(hint, value, path)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"config{path}: expected a list, got {value!r}")
+        (item_type, *_rest) = typing.get_args(hint)
+        return tuple(_coerce(item_type, v, path) for v in value)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None:
+            return None
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(args[0], value, path)
+    if hint is bool:
+        if isinstance(value, str):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+        if not isinstance(value, bool):
+            raise ValueError(f"config{path}: expected true/false, got {value!r}")
+        return value
+    if hint in (int, float):
+        if isinstance(value, bool):
+            raise ValueError(f"config{path}: expected a number, got {value!r}")
+        try:
+            number = hint(value)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"config{path}: expected {hint.__name__}, got {value!r}") from e
+        if hint is int and isinstance(value, float) and value != number:
+            raise ValueError(f"config{path}: expected an integer, got {value!r}")
+        return number
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError(f"config{path}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def validate(config: SieveNetConfig) -> None:
+    """Raise ``ValueError`` naming the field when a value cannot work."""
+    h, w = config.data.image_size
+    if h <= 0 or w <= 0:
+        raise ValueError(f"data.image_size must be positive, got {config.data.image_size}")
+    for label, layers in (
+        ("warp.extractor_filters", len(config.warp.extractor_filters)),
+        ("segmentation.filters", len(config.segmentation.filters)),
+        ("texture.filters", len(config.texture.filters)),
+    ):
+        stride = 2**layers
+        if h % stride or w % stride:
+            raise ValueError(
+                f"data.image_size {h}x{w} must be divisible by {stride}, the total stride "
+                f"of the {layers} stride-2 layers in {label}"
+            )
+    for section in (config.warp, config.segmentation, config.texture):
+        if section.normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"normalization must be one of {NORMALIZATIONS}, got {section.normalization!r}"
+            )
+    if config.warp.grid_size < 2:
+        raise ValueError(f"warp.grid_size must be >= 2, got {config.warp.grid_size}")
+    if len(config.warp.regressor_filters) < 2:
+        raise ValueError(
+            "warp.regressor_filters needs at least 2 entries (two stride-2 convs), "
+            f"got {config.warp.regressor_filters}"
+        )
+    if config.data.keypoint_style not in ("square", "gaussian"):
+        raise ValueError(
+            f"data.keypoint_style must be 'square' or 'gaussian', got {config.data.keypoint_style!r}"
+        )
+    if config.triplet.distance not in ("l1", "l2"):
+        raise ValueError(f"triplet.distance must be 'l1' or 'l2', got {config.triplet.distance!r}")
+    if len(config.loss.vgg_layer_weights) != 5:
+        raise ValueError(
+            f"loss.vgg_layer_weights needs 5 values (relu1_1..relu5_1), got {config.loss.vgg_layer_weights}"
+        )
+    if config.train.batch_size < 1:
+        raise ValueError(f"train.batch_size must be >= 1, got {config.train.batch_size}")
+    if not 0.0 <= config.optimizer.constant_fraction <= 1.0:
+        raise ValueError(
+            f"optimizer.constant_fraction must be in [0, 1], got {config.optimizer.constant_fraction}"
+        )
+
+
+def override(config: SieveNetConfig, assignments) -> SieveNetConfig:
+    """Return a copy of ``config`` with ``section.key=value`` assignments applied.
+
+    Values are parsed as JSON when possible (``3``, ``true``, ``[64, 48]``,
+    ``null``), otherwise taken as strings. Unknown keys raise ``ValueError``.
+    """
+    values = config.to_dict()
+    for assignment in assignments:
+        if "=" not in assignment:
+            raise ValueError(f"--set expects key=value, got {assignment!r}")
+        key, raw = assignment.split("=", 1)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = values
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise ValueError(f"--set {key}: unknown section {part!r}")
+            node = node[part]
+        if parts[-1] not in node:
+            raise ValueError(f"--set {key}: unknown key {parts[-1]!r}; known: {sorted(node)}")
+        node[parts[-1]] = value
+    return SieveNetConfig.from_dict(values)
+
+
+def _viton_256x192() -> SieveNetConfig:
+    return SieveNetConfig(name="viton_256x192")
+
+
+def _viton_hd_1024x768() -> SieveNetConfig:
+    return SieveNetConfig(
+        name="viton_hd_1024x768",
+        data=DataConfig(image_size=(1024, 768), keypoint_radius=20.0, layout="auto"),
+        # Two more stride-2 levels keep the correlation volume at 16 x 12.
+        warp=WarpConfig(extractor_filters=(32, 64, 128, 256, 512, 512)),
+        segmentation=SegmentationConfig(filters=(32, 64, 128, 256, 512, 512, 512)),
+        texture=TextureConfig(filters=(32, 64, 128, 256, 512, 512, 512, 512)),
+        train=TrainConfig(batch_size=4),
+    )
+
+
+def _small_128x96() -> SieveNetConfig:
+    """Half resolution, narrow networks: CPU training on real data in minutes."""
+    return SieveNetConfig(
+        name="small_128x96",
+        data=DataConfig(image_size=(128, 96), keypoint_radius=3.0),
+        warp=WarpConfig(extractor_filters=(32, 64, 128, 128), regressor_filters=(128, 64, 64, 32)),
+        segmentation=SegmentationConfig(filters=(32, 64, 128, 128)),
+        texture=TextureConfig(filters=(32, 64, 128, 128, 128)),
+        loss=LossConfig(vgg_weights=None),
+        triplet=TripletConfig(start_step=1500, refresh_every=100),
+        optimizer=OptimizerConfig(learning_rate=2e-4),
+        train=TrainConfig(
+            batch_size=8,
+            warp_steps=3000,
+            segmentation_steps=3000,
+            texture_steps=3000,
+            checkpoint_every=250,
+            log_every=25,
+            image_every=500,
+        ),
+    )
+
+
+def _tiny() -> SieveNetConfig:
+    """64 x 48 with few filters: tests and the CPU demo."""
+    return SieveNetConfig(
+        name="tiny",
+        data=DataConfig(image_size=(64, 48), keypoint_radius=1.5),
+        warp=WarpConfig(
+            extractor_filters=(16, 32, 32, 32),
+            extractor_extra_convs=1,
+            regressor_filters=(32, 32, 16),
+        ),
+        segmentation=SegmentationConfig(filters=(16, 32, 32, 32)),
+        texture=TextureConfig(filters=(16, 32, 32, 32)),
+        loss=LossConfig(vgg_weights=None),
+        triplet=TripletConfig(start_step=300, refresh_every=50),
+        optimizer=OptimizerConfig(learning_rate=1e-3),
+        train=TrainConfig(
+            batch_size=8,
+            warp_steps=600,
+            segmentation_steps=400,
+            texture_steps=600,
+            checkpoint_every=100,
+            log_every=20,
+            image_every=200,
+        ),
+    )
+
+
+PRESETS = {
+    "viton_256x192": _viton_256x192,
+    "viton_hd_1024x768": _viton_hd_1024x768,
+    "small_128x96": _small_128x96,
+    "tiny": _tiny,
+}
+
+
+def get_preset(name: str) -> SieveNetConfig:
+    """Return the named preset (see ``PRESETS``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
+    return PRESETS[name]()
