@@ -1,0 +1,69 @@
+"""SieveNet networks and builders that unpack a config into constructor arguments."""
+
+from sievenet_tf.models.coarse_to_fine_warper import CoarseToFineWarper
+from sievenet_tf.models.segmentation_mask_generator import SegmentationMaskGenerator
+from sievenet_tf.models.sievenet import SieveNet
+from sievenet_tf.models.texture_translator import TextureTranslator
+from sievenet_tf.models.vgg_features import VggFeatures
+
+
+def build_warper(config, name="warper"):
+    """:class:`CoarseToFineWarper` for a :class:`~sievenet_tf.config.SieveNetConfig`."""
+    return CoarseToFineWarper(
+        image_size=config.data.image_size,
+        prior_channels=config.data.prior_channels,
+        grid_size=config.warp.grid_size,
+        extractor_filters=config.warp.extractor_filters,
+        extractor_extra_convs=config.warp.extractor_extra_convs,
+        regressor_filters=config.warp.regressor_filters,
+        normalization=config.warp.normalization,
+        name=name,
+    )
+
+
+def build_segmenter(config, name="segmenter"):
+    """:class:`SegmentationMaskGenerator` for a config."""
+    return SegmentationMaskGenerator(
+        image_size=config.data.image_size,
+        prior_channels=config.data.prior_channels,
+        num_classes=config.segmentation.num_classes,
+        filters=config.segmentation.filters,
+        normalization=config.segmentation.normalization,
+        dropout=config.segmentation.dropout,
+        name=name,
+    )
+
+
+def build_texture_translator(config, name="texture_translator"):
+    """:class:`TextureTranslator` for a config."""
+    return TextureTranslator(
+        image_size=config.data.image_size,
+        num_classes=config.segmentation.num_classes,
+        filters=config.texture.filters,
+        normalization=config.texture.normalization,
+        dropout=config.texture.dropout,
+        name=name,
+    )
+
+
+def build_sievenet(config, warper=None, segmenter=None, texture_translator=None):
+    """:class:`SieveNet` from given (trained) stage networks, building missing ones."""
+    return SieveNet(
+        warper if warper is not None else build_warper(config),
+        segmenter if segmenter is not None else build_segmenter(config),
+        texture_translator if texture_translator is not None else build_texture_translator(config),
+        name="sievenet",
+    )
+
+
+__all__ = [
+    "CoarseToFineWarper",
+    "SegmentationMaskGenerator",
+    "SieveNet",
+    "TextureTranslator",
+    "VggFeatures",
+    "build_warper",
+    "build_segmenter",
+    "build_texture_translator",
+    "build_sievenet",
+]

@@ -1,0 +1,118 @@
+"""Bilinear grid sampling equal to PyTorch ``grid_sample(align_corners=True)``.
+
+Layout chosen for speed on CPU and for TFLite builtin ops:
+
+1. The image is padded by one pixel on each side: with a copy of its edge for
+   ``padding_mode="border"``, with zeros for ``"zeros"``. Source coordinates are
+   then clamped to the padded range, so every corner index is in range by
+   construction (TFLite ``GATHER`` errors on out-of-range indices) and no
+   per-corner validity mask is needed. This reproduces PyTorch exactly: in
+   ``border`` mode a coordinate beyond the edge interpolates between the edge
+   pixel and its copy, i.e. returns the edge pixel; in ``zeros`` mode it fades
+   to zero over the one-pixel band and is zero beyond it.
+2. The four bilinear neighbours of every pixel are packed side by side in the
+   channel axis (a "quad" image of 4C channels), so the sampler does ONE gather
+   of H' * W' rows instead of four gathers.
+
+Coordinates and weights are always float32, whatever the image dtype.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+PADDING_MODES = ("border", "zeros")
+
+
+def _pad_one(images, padding_mode):
+    """Pad H and W by one pixel: edge copy ("border") or zeros ("zeros")."""
+    if padding_mode == "zeros":
+        return ops.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    # Edge copy by concatenation: lowers to CONCATENATION + STRIDED_SLICE in TFLite.
+    images = ops.concatenate([images[:, :1], images, images[:, -1:]], axis=1)
+    return ops.concatenate([images[:, :, :1], images, images[:, :, -1:]], axis=2)
+
+
+def grid_sample(images, grid, padding_mode: str = "border"):
+    """Sample ``images`` at ``grid`` with bilinear interpolation.
+
+    Equal to ``torch.nn.functional.grid_sample(images, grid, mode="bilinear",
+    padding_mode=padding_mode, align_corners=True)`` up to the NCHW/NHWC layout,
+    with gradients w.r.t. both ``images`` and ``grid``.
+
+    Args:
+        images: (B, H, W, C) float. H, W and C must be static.
+        grid: (B, H', W', 2) float; (x, y) in [-1, 1], -1 and +1 are the
+            centres of the first and last pixel. Values outside are handled by
+            ``padding_mode``.
+        padding_mode: "border" (repeat the edge) or "zeros".
+
+    Returns:
+        float32 (B, H', W', C).
+    """
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    images = ops.cast(images, "float32")
+    grid = ops.cast(grid, "float32")
+    if len(images.shape) != 4 or len(grid.shape) != 4 or grid.shape[-1] != 2:
+        raise ValueError(
+            "grid_sample expects images (B, H, W, C) and grid (B, H', W', 2), got "
+            f"{tuple(images.shape)} and {tuple(grid.shape)}"
+        )
+    height, width, channels = images.shape[1], images.shape[2], images.shape[3]
+    if height is None or width is None or channels is None:
+        raise ValueError(f"grid_sample needs static H, W, C; got {tuple(images.shape)}")
+    out_height, out_width = grid.shape[1], grid.shape[2]
+
+    padded = _pad_one(images, padding_mode)  # (batch, height + 2, width + 2, channels)
+    # quad[b, y, x] = [p[y, x], p[y, x + 1], p[y + 1, x], p[y + 1, x + 1]]
+    quad = ops.concatenate(
+        [padded[:, :-1, :-1], padded[:, :-1, 1:], padded[:, 1:, :-1], padded[:, 1:, 1:]], axis=-1
+    )  # (batch, height + 1, width + 1, 4 * channels)
+    rows, cols = height + 1, width + 1
+    table = ops.reshape(quad, (-1, 4 * channels))  # (batch * rows * cols, 4 * channels)
+
+    # Corner-aligned [-1, 1] -> pixel index, shifted by the one-pixel pad.
+    x = (grid[..., 0] + 1.0) * (0.5 * (width - 1)) + 1.0  # (batch, out_height, out_width)
+    y = (grid[..., 1] + 1.0) * (0.5 * (height - 1)) + 1.0
+    x = ops.clip(x, 0.0, float(width + 1))
+    y = ops.clip(y, 0.0, float(height + 1))
+    # Top-left neighbour; at the far edge it stays at the last quad cell with weight 1.
+    x0 = ops.minimum(ops.floor(ops.stop_gradient(x)), float(width))
+    y0 = ops.minimum(ops.floor(ops.stop_gradient(y)), float(height))
+    wx = ops.expand_dims(x - x0, -1)  # (batch, out_height, out_width, 1)
+    wy = ops.expand_dims(y - y0, -1)
+
+    batch = ops.shape(images)[0]
+    batch_offset = ops.reshape(ops.arange(batch, dtype="int32") * (rows * cols), (-1, 1, 1))
+    index = batch_offset + ops.cast(y0, "int32") * cols + ops.cast(x0, "int32")
+    corners = ops.take(table, index, axis=0)  # (batch, out_height, out_width, 4 * channels)
+    top_left, top_right, bottom_left, bottom_right = ops.split(corners, 4, axis=-1)
+    top = top_left + wx * (top_right - top_left)
+    bottom = bottom_left + wx * (bottom_right - bottom_left)
+    out = top + wy * (bottom - top)
+    return ops.reshape(out, (-1, out_height, out_width, channels))
+
+
+@keras.saving.register_keras_serializable(package="sievenet_tf")
+class GridSampler(keras.layers.Layer):
+    """Keras layer around :func:`grid_sample`: ([images, grid]) -> sampled images."""
+
+    def __init__(self, padding_mode: str = "border", **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        self.padding_mode = padding_mode
+
+    def call(self, images, grid):
+        return grid_sample(images, grid, self.padding_mode)
+
+    def compute_output_shape(self, images_shape, grid_shape):
+        return (images_shape[0], grid_shape[1], grid_shape[2], images_shape[3])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"padding_mode": self.padding_mode})
+        return config

@@ -1,0 +1,51 @@
+"""The STN warp: TPS grid from theta, then bilinear sampling."""
+
+from __future__ import annotations
+
+import keras
+
+from sievenet_tf.layers.sampling import PADDING_MODES, grid_sample
+from sievenet_tf.layers.tps import _check_size, tps_grid
+
+
+@keras.saving.register_keras_serializable(package="sievenet_tf")
+class TpsWarp(keras.layers.Layer):
+    """Warp images with a thin-plate spline: ``warp(images, theta)``.
+
+    ``theta`` (B, 2 * grid_size**2) follows CP-VTON's ``TpsGridGen`` convention
+    (see :mod:`sievenet_tf.layers.tps`); sampling is bilinear and equal to
+    PyTorch ``grid_sample(align_corners=True)``. Computation is float32 even under
+    a mixed-precision policy: coordinates need the precision.
+
+    Args:
+        image_size: (height, width) of the output.
+        grid_size: control points per side.
+        padding_mode: "border" (the cloth) or "zeros" (its mask).
+    """
+
+    def __init__(self, image_size, grid_size: int = 5, padding_mode: str = "border", **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        self.image_size = _check_size(image_size)
+        self.grid_size = int(grid_size)
+        self.padding_mode = padding_mode
+
+    def call(self, images, theta):
+        grid = tps_grid(theta, self.image_size, self.grid_size)
+        return grid_sample(images, grid, self.padding_mode)
+
+    def compute_output_shape(self, images_shape, theta_shape):
+        return (images_shape[0], *self.image_size, images_shape[3])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "image_size": list(self.image_size),
+                "grid_size": self.grid_size,
+                "padding_mode": self.padding_mode,
+            }
+        )
+        return config

@@ -1,0 +1,170 @@
+"""SieveNet losses as pure functions returning per-example values (shape (B,)).
+
+The train step reduces them with the global batch size, which stays right
+under ``tf.distribute``. Images are in [-1, 1]; masks in [0, 1].
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+
+def _mean_per_example(x):
+    x = ops.cast(x, "float32")
+    return ops.mean(ops.reshape(x, (ops.shape(x)[0], -1)), axis=1)
+
+
+def l1_per_example(a, b):
+    """Mean absolute difference per example: (B, ...) x (B, ...) -> (B,)."""
+    return _mean_per_example(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
+
+
+def vgg_perceptual(vgg, images, targets, layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):
+    """CP-VTON perceptual loss: sum_i w_i * mean |VGG_i(images) - VGG_i(targets)|.
+
+    Both inputs go through VGG in one batched call.
+
+    Returns:
+        (B,) float32.
+    """
+    batch = ops.shape(images)[0]
+    features = vgg(ops.concatenate([ops.cast(images, "float32"), ops.cast(targets, "float32")], 0))
+    total = 0.0
+    for weight, feature in zip(layer_weights, features):
+        total = total + weight * l1_per_example(feature[:batch], feature[batch:])
+    return total
+
+
+def _cosine_per_example(a, b, eps=1e-8):
+    a = ops.reshape(a, (ops.shape(a)[0], -1))
+    b = ops.reshape(b, (ops.shape(b)[0], -1))
+    dot = ops.sum(a * b, axis=1)
+    return dot / (ops.sqrt(ops.sum(a * a, axis=1) * ops.sum(b * b, axis=1)) + eps)
+
+
+def pgm_push(warped_coarse, warped_fine, target, k=3.0):
+    """L_push = k * |I_stn^1 - I_gt|_1 - |I_stn^1 - I_stn^0|_1 (paper Eq. 2).
+
+    Rewards a fine warp that is close to the target and has moved away from the
+    coarse one; ``k`` keeps the first term dominant.
+    """
+    return k * l1_per_example(warped_fine, target) - l1_per_example(warped_fine, warped_coarse)
+
+
+def pgm_align(vgg, warped_coarse, warped_fine, target):
+    """L_align = (cos(V^0, V^1) - 1)^2 with V^i = VGG(I_stn^i) - VGG(I_gt) (paper Eq. 3).
+
+    The residuals of the coarse and fine warps should point the same way in VGG
+    space (the fine stage corrects the coarse one, it does not start over).
+    Computed per VGG layer (relu1_1 .. relu5_1) and averaged over layers.
+    """
+    batch = ops.shape(target)[0]
+    features = vgg(
+        ops.concatenate(
+            [ops.cast(warped_coarse, "float32"), ops.cast(warped_fine, "float32"), ops.cast(target, "float32")],
+            0,
+        )
+    )
+    total = 0.0
+    for feature in features:
+        residual_coarse = feature[:batch] - feature[2 * batch :]
+        residual_fine = feature[batch : 2 * batch] - feature[2 * batch :]
+        total = total + ops.square(_cosine_per_example(residual_coarse, residual_fine) - 1.0)
+    return total / len(features)
+
+
+def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push=0.5, align=0.5, push_k=3.0):
+    """L_warp = l1_coarse * L_s^0 + l1_fine * L_s^1 + pgm * (push * L_push + align * L_align).
+
+    Args:
+        outputs: the warper's output dict (``warped_cloth_coarse``, ``warped_cloth_fine``).
+        target: ``I_gt``, the garment as worn (B, H, W, 3).
+        vgg: a :class:`~sievenet_tf.models.VggFeatures`, or None to skip L_align.
+
+    Returns:
+        dict of per-example terms: ``l1_coarse``, ``l1_fine``, ``pgm_push``,
+        ``pgm_align``, ``total``.
+    """
+    coarse, fine = outputs["warped_cloth_coarse"], outputs["warped_cloth_fine"]
+    terms = {
+        "l1_coarse": l1_per_example(coarse, target),
+        "l1_fine": l1_per_example(fine, target),
+        "pgm_push": pgm_push(coarse, fine, target, push_k),
+    }
+    terms["pgm_align"] = pgm_align(vgg, coarse, fine, target) if vgg is not None else 0.0 * terms["l1_fine"]
+    terms["total"] = (
+        l1_coarse * terms["l1_coarse"]
+        + l1_fine * terms["l1_fine"]
+        + pgm * (push * terms["pgm_push"] + align * terms["pgm_align"])
+    )
+    return terms
+
+
+def weighted_segmentation_cross_entropy(logits, labels, class_weights):
+    """Per-example mean over pixels of ``w[label] * CE(logits, label)`` (paper Sec. 3.2).
+
+    Unnormalised weighting: a pixel of a class with weight 1.5 counts 1.5 times.
+
+    Args:
+        logits: (B, H, W, C).
+        labels: (B, H, W) int class ids.
+        class_weights: (C,) weights.
+
+    Returns:
+        (B,) float32.
+    """
+    logits = ops.cast(logits, "float32")
+    labels = ops.cast(labels, "int32")
+    log_probs = ops.log_softmax(logits, axis=-1)
+    one_hot = ops.one_hot(labels, logits.shape[-1], dtype="float32")
+    cross_entropy = -ops.sum(one_hot * log_probs, axis=-1)  # (batch, height, width)
+    weights = ops.take(ops.convert_to_tensor(class_weights, dtype="float32"), labels)
+    return _mean_per_example(weights * cross_entropy)
+
+
+def texture_loss(outputs, person, cloth_worn_mask, vgg, *, l1=1.0, perceptual=1.0, mask=1.0,
+                 vgg_layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):  # fmt: skip
+    """L_tt = |I_try-on - I_m|_1 + |VGG(I_try-on) - VGG(I_m)|_1 + |M_cm - M_gt^cloth|_1.
+
+    Args:
+        outputs: the texture translator's output dict (``tryon``, ``composition_mask``).
+        person: ``I_m`` (B, H, W, 3).
+        cloth_worn_mask: ``M_gt^cloth`` (B, H, W, 1).
+        vgg: :class:`~sievenet_tf.models.VggFeatures` or None to skip the perceptual term.
+
+    Returns:
+        dict of per-example terms: ``l1``, ``vgg``, ``mask``, ``total``.
+    """
+    tryon = outputs["tryon"]
+    terms = {
+        "l1": l1_per_example(tryon, person),
+        "mask": l1_per_example(outputs["composition_mask"], cloth_worn_mask),
+    }
+    if vgg is not None:
+        terms["vgg"] = vgg_perceptual(vgg, tryon, person, vgg_layer_weights)
+    else:
+        terms["vgg"] = 0.0 * terms["l1"]
+    terms["total"] = l1 * terms["l1"] + perceptual * terms["vgg"] + mask * terms["mask"]
+    return terms
+
+
+def triplet_distance(a, b, distance="l1"):
+    """Per-example distance for the duelling triplet: mean L1 or mean squared L2 over pixels."""
+    if distance == "l1":
+        return l1_per_example(a, b)
+    if distance == "l2":
+        return _mean_per_example(ops.square(ops.cast(a, "float32") - ops.cast(b, "float32")))
+    raise ValueError(f"distance must be 'l1' or 'l2', got {distance!r}")
+
+
+def duelling_triplet_loss(anchor, positive, negative, margin=0.0, distance="l1"):
+    """max(d(anchor, positive) - d(anchor, negative) + margin, 0) per example (paper Sec. 3.4).
+
+    anchor: the current texture network's try-on; positive: ``I_m``; negative:
+    the try-on of a frozen earlier snapshot of the same network on the same input.
+    The negative carries no gradient.
+    """
+    negative = ops.stop_gradient(negative)
+    return ops.relu(
+        triplet_distance(anchor, positive, distance) - triplet_distance(anchor, negative, distance) + margin
+    )

@@ -1,0 +1,146 @@
+"""Stage 1: coarse-to-fine warping (SieveNet's two-stage STN)."""
+
+from __future__ import annotations
+
+import keras
+
+from sievenet_tf.layers.blocks import check_divisible, conv_norm_act
+from sievenet_tf.layers.correlation import FeatureCorrelation, FeatureL2Norm
+from sievenet_tf.layers.tps_warp import TpsWarp
+
+
+def _feature_extractor(x, filters, extra_convs, norm, name):
+    # CP-VTON GMM FeatureExtraction: stride-2 4x4 convs, then 3x3 convs at the last width.
+    for level, width in enumerate(filters):
+        x = conv_norm_act(x, width, 4, 2, norm, "relu", name=f"{name}_down{level}")
+    for index in range(extra_convs):
+        x = conv_norm_act(x, filters[-1], 3, 1, norm, "relu", name=f"{name}_extra{index}")
+    return FeatureL2Norm(name=f"{name}_l2norm")(x)
+
+
+def _regressor(x, filters, num_outputs, norm, name):
+    # CP-VTON GMM FeatureRegression: two stride-2 4x4 convs, 3x3 convs, dense, tanh.
+    for index, width in enumerate(filters):
+        strides, kernel = (2, 4) if index < 2 else (1, 3)
+        x = conv_norm_act(x, width, kernel, strides, norm, "relu", name=f"{name}_conv{index}")
+    x = keras.layers.Flatten(name=f"{name}_flatten")(x)
+    # Zero-initialised last layer: tanh(0) = 0, so an untrained warper is the identity.
+    x = keras.layers.Dense(
+        num_outputs, kernel_initializer="zeros", bias_initializer="zeros", name=f"{name}_dense"
+    )(x)
+    return keras.layers.Activation("tanh", dtype="float32", name=f"{name}_tanh")(x)
+
+
+def _matching_network(person_priors, cloth, filters, extra_convs, regressor_filters, num_outputs, norm, name):
+    """One GMM-style regressor: priors and cloth features, correlation, regression."""
+    person_features = _feature_extractor(person_priors, filters, extra_convs, norm, f"{name}_person")
+    cloth_features = _feature_extractor(cloth, filters, extra_convs, norm, f"{name}_cloth")
+    # (batch, h, w, h * w): cloth positions x person positions.
+    correlation = FeatureCorrelation(name=f"{name}_correlation")(person_features, cloth_features)
+    return _regressor(correlation, regressor_filters, num_outputs, norm, f"{name}_regressor")
+
+
+@keras.saving.register_keras_serializable(package="sievenet_tf")
+class CoarseToFineWarper(keras.Model):
+    """Coarse-to-fine TPS warping of the try-on cloth onto the person (paper Sec. 3.1).
+
+    Coarse: ``theta = R_c(I_p, I_priors)``, ``I_stn^0 = warp(I_p, theta)``.
+    Fine: ``delta_theta = R_f(I_stn^0, I_priors)``,
+    ``I_stn^1 = warp(I_p, theta + delta_theta)`` — one interpolation of the
+    original cloth, not a warp of the coarse result. Each R is a CP-VTON GMM
+    regressor (feature extractors, L2 norm, correlation, regression to 2N TPS
+    offsets with tanh). The cloth is sampled with border padding, its mask with zeros.
+
+    Inputs (dict): ``cloth`` (B, H, W, 3) in [-1, 1], ``cloth_mask`` (B, H, W, 1)
+    in {0, 1}, ``priors`` (B, H, W, prior_channels).
+
+    Outputs (dict): ``theta`` and ``delta_theta`` (B, 2N); ``warped_cloth_coarse``,
+    ``warped_cloth_fine`` (B, H, W, 3); ``warped_mask_coarse``, ``warped_mask_fine``
+    (B, H, W, 1).
+
+    Args:
+        image_size: (height, width), divisible by 2 ** len(extractor_filters).
+        prior_channels: channels of ``priors`` (18 keypoint maps + body shape = 19).
+        grid_size: TPS control points per side.
+        extractor_filters: widths of the stride-2 convs of each feature extractor.
+        extractor_extra_convs: 3x3 convs after them.
+        regressor_filters: widths of the regressor convs (first two stride 2).
+        normalization: "batch", "instance" or "none".
+    """
+
+    def __init__(
+        self,
+        image_size=(256, 192),
+        prior_channels: int = 19,
+        grid_size: int = 5,
+        extractor_filters=(64, 128, 256, 512),
+        extractor_extra_convs: int = 2,
+        regressor_filters=(512, 256, 128, 64),
+        normalization: str = "batch",
+        **kwargs,
+    ):
+        height, width = check_divisible(
+            image_size, 2 ** len(extractor_filters), "the warper's feature extractors"
+        )
+        if len(regressor_filters) < 2:
+            raise ValueError(f"regressor_filters needs at least 2 entries, got {regressor_filters}")
+        num_theta = 2 * grid_size * grid_size
+
+        cloth = keras.Input((height, width, 3), name="cloth")
+        cloth_mask = keras.Input((height, width, 1), name="cloth_mask")
+        priors = keras.Input((height, width, prior_channels), name="priors")
+
+        def matching(cloth_input, name):
+            return _matching_network(
+                priors, cloth_input, extractor_filters, extractor_extra_convs,
+                regressor_filters, num_theta, normalization, name,
+            )  # fmt: skip
+
+        warp_cloth = TpsWarp((height, width), grid_size, "border", name="warp_cloth")
+        warp_mask = TpsWarp((height, width), grid_size, "zeros", name="warp_mask")
+
+        theta = matching(cloth, "coarse")
+        warped_cloth_coarse = warp_cloth(cloth, theta)
+        warped_mask_coarse = warp_mask(cloth_mask, theta)
+        delta_theta = matching(warped_cloth_coarse, "fine")
+        theta_fine = keras.layers.Add(dtype="float32", name="theta_fine")([theta, delta_theta])
+        warped_cloth_fine = warp_cloth(cloth, theta_fine)
+        warped_mask_fine = warp_mask(cloth_mask, theta_fine)
+
+        outputs = {
+            "theta": keras.layers.Identity(name="theta")(theta),
+            "delta_theta": keras.layers.Identity(name="delta_theta")(delta_theta),
+            "warped_cloth_coarse": keras.layers.Identity(name="warped_cloth_coarse")(warped_cloth_coarse),
+            "warped_cloth_fine": keras.layers.Identity(name="warped_cloth_fine")(warped_cloth_fine),
+            "warped_mask_coarse": keras.layers.Identity(name="warped_mask_coarse")(warped_mask_coarse),
+            "warped_mask_fine": keras.layers.Identity(name="warped_mask_fine")(warped_mask_fine),
+        }  # fmt: skip
+        super().__init__(
+            inputs={"cloth": cloth, "cloth_mask": cloth_mask, "priors": priors},
+            outputs=outputs,
+            **kwargs,
+        )
+        self.image_size = (height, width)
+        self.prior_channels = prior_channels
+        self.grid_size = grid_size
+        self.extractor_filters = tuple(extractor_filters)
+        self.extractor_extra_convs = extractor_extra_convs
+        self.regressor_filters = tuple(regressor_filters)
+        self.normalization = normalization
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "image_size": list(self.image_size),
+            "prior_channels": self.prior_channels,
+            "grid_size": self.grid_size,
+            "extractor_filters": list(self.extractor_filters),
+            "extractor_extra_convs": self.extractor_extra_convs,
+            "regressor_filters": list(self.regressor_filters),
+            "normalization": self.normalization,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,108 @@
+"""The inference composition of the three SieveNet stages."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="sievenet_tf")
+class SegmentationToOneHot(keras.layers.Layer):
+    """Logits (B, H, W, C) -> (class ids (B, H, W) int32, one-hot (B, H, W, C) float32)."""
+
+    def call(self, logits):
+        labels = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        return labels, ops.one_hot(labels, logits.shape[-1], dtype="float32")
+
+    def compute_output_shape(self, shape):
+        return shape[:-1], shape
+
+
+@keras.saving.register_keras_serializable(package="sievenet_tf")
+class SieveNet(keras.Model):
+    """SieveNet try-on: coarse-to-fine warp -> expected segmentation -> SATT.
+
+    Composes already-built (usually trained) stage networks into one model,
+    the object that is saved as ``.keras`` and exported.
+
+    Inputs (dict): ``cloth`` (B, H, W, 3) in [-1, 1], ``cloth_mask`` (B, H, W, 1),
+    ``priors`` (B, H, W, P), ``texture_priors`` (B, H, W, 3).
+
+    Outputs (dict): everything of the warper (``theta``, ``delta_theta``,
+    ``warped_cloth_coarse``, ``warped_cloth_fine``, ``warped_mask_coarse``,
+    ``warped_mask_fine``), ``segmentation_logits``, ``expected_segmentation``
+    (B, H, W) int32 class ids, ``rendered_person``, ``composition_mask`` and ``tryon``.
+
+    Args:
+        warper: a :class:`CoarseToFineWarper`.
+        segmenter: a :class:`SegmentationMaskGenerator`.
+        texture_translator: a :class:`TextureTranslator`.
+    """
+
+    def __init__(self, warper, segmenter, texture_translator, **kwargs):
+        if isinstance(warper, dict):
+            warper = keras.saving.deserialize_keras_object(warper)
+        if isinstance(segmenter, dict):
+            segmenter = keras.saving.deserialize_keras_object(segmenter)
+        if isinstance(texture_translator, dict):
+            texture_translator = keras.saving.deserialize_keras_object(texture_translator)
+        height, width = warper.image_size
+        prior_channels = warper.prior_channels
+        if tuple(segmenter.image_size) != (height, width) or tuple(
+            texture_translator.image_size
+        ) != (height, width):
+            raise ValueError(
+                "stage networks disagree on image_size: warper "
+                f"{warper.image_size}, segmenter {segmenter.image_size}, texture "
+                f"{texture_translator.image_size}"
+            )
+        if segmenter.num_classes != texture_translator.num_classes:
+            raise ValueError(
+                f"segmenter has {segmenter.num_classes} classes but the texture "
+                f"translator expects {texture_translator.num_classes}"
+            )
+        cloth = keras.Input((height, width, 3), name="cloth")
+        cloth_mask = keras.Input((height, width, 1), name="cloth_mask")
+        priors = keras.Input((height, width, prior_channels), name="priors")
+        texture_priors = keras.Input((height, width, 3), name="texture_priors")
+
+        warp = warper({"cloth": cloth, "cloth_mask": cloth_mask, "priors": priors})
+        logits = segmenter({"priors": priors, "cloth": cloth})["segmentation_logits"]
+        labels, one_hot = SegmentationToOneHot(name="expected_segmentation")(logits)
+        texture = texture_translator(
+            {
+                "warped_cloth": warp["warped_cloth_fine"],
+                "expected_segmentation": one_hot,
+                "texture_priors": texture_priors,
+            }
+        )
+        outputs = dict(warp)
+        outputs["segmentation_logits"] = logits
+        outputs["expected_segmentation"] = labels
+        outputs.update(texture)
+        super().__init__(
+            inputs={
+                "cloth": cloth,
+                "cloth_mask": cloth_mask,
+                "priors": priors,
+                "texture_priors": texture_priors,
+            },
+            outputs=outputs,
+            **kwargs,
+        )
+        self.warper = warper
+        self.segmenter = segmenter
+        self.texture_translator = texture_translator
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "warper": keras.saving.serialize_keras_object(self.warper),
+            "segmenter": keras.saving.serialize_keras_object(self.segmenter),
+            "texture_translator": keras.saving.serialize_keras_object(self.texture_translator),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
