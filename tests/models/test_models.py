@@ -1,0 +1,107 @@
+import keras
+import numpy as np
+import pytest
+
+from sievenet_tf.config import get_preset
+from sievenet_tf.models import (
+    CoarseToFineWarper,
+    SegmentationMaskGenerator,
+    TextureTranslator,
+    build_segmenter,
+    build_sievenet,
+    build_texture_translator,
+    build_warper,
+)
+from tests.helpers import check_model_contract, random_inputs
+
+
+def test_warper_contract(tiny_config, tmp_path):
+    warper = build_warper(tiny_config)
+    inputs = random_inputs(warper)
+    inputs["cloth_mask"] = (inputs["cloth_mask"] > 0).astype("float32")
+    h, w = tiny_config.data.image_size
+    check_model_contract(
+        warper, inputs, tmp_path,
+        {"theta": (2, 50), "delta_theta": (2, 50), "warped_cloth_coarse": (2, h, w, 3),
+         "warped_cloth_fine": (2, h, w, 3), "warped_mask_coarse": (2, h, w, 1),
+         "warped_mask_fine": (2, h, w, 1)},
+        loss_fn=lambda out: keras.ops.mean(keras.ops.abs(out["warped_cloth_fine"] - 0.3))
+        + keras.ops.mean(keras.ops.abs(out["warped_cloth_coarse"] - 0.3)),
+    )  # fmt: skip
+
+
+def test_untrained_warper_is_identity(tiny_config):
+    warper = build_warper(tiny_config)
+    inputs = random_inputs(warper, batch=1)
+    out = warper(inputs)
+    np.testing.assert_allclose(out["theta"], 0.0)
+    np.testing.assert_allclose(out["warped_cloth_fine"], inputs["cloth"], atol=1e-5)
+    np.testing.assert_allclose(out["warped_mask_coarse"], inputs["cloth_mask"], atol=1e-5)
+
+
+def test_segmenter_contract(tiny_config, tmp_path):
+    model = build_segmenter(tiny_config)
+    h, w = tiny_config.data.image_size
+    check_model_contract(model, random_inputs(model), tmp_path, {"segmentation_logits": (2, h, w, 20)})
+
+
+def test_texture_translator_contract_and_composition(tiny_config, tmp_path):
+    model = build_texture_translator(tiny_config)
+    h, w = tiny_config.data.image_size
+    inputs = random_inputs(model)
+    out = check_model_contract(
+        model, inputs, tmp_path,
+        {"rendered_person": (2, h, w, 3), "composition_mask": (2, h, w, 1), "tryon": (2, h, w, 3)},
+    )  # fmt: skip
+    mask = out["composition_mask"].numpy()
+    assert mask.min() >= 0 and mask.max() <= 1
+    expected = mask * inputs["warped_cloth"] + (1 - mask) * out["rendered_person"].numpy()
+    np.testing.assert_allclose(out["tryon"], expected, atol=1e-6)
+
+
+def test_sievenet_composition(tiny_config, tmp_path):
+    model = build_sievenet(tiny_config)
+    h, w = tiny_config.data.image_size
+    inputs = random_inputs(model)
+    out = check_model_contract(
+        model, inputs, tmp_path,
+        {"tryon": (2, h, w, 3), "expected_segmentation": (2, h, w), "warped_cloth_fine": (2, h, w, 3)},
+        loss_fn=lambda o: keras.ops.mean(o["tryon"]) + keras.ops.mean(o["warped_cloth_fine"])
+        + keras.ops.mean(o["segmentation_logits"]),
+    )  # fmt: skip
+    assert out["expected_segmentation"].dtype == "int32"
+
+
+@pytest.mark.parametrize("normalization", ["batch", "instance", "none"])
+def test_normalization_choices(normalization):
+    model = TextureTranslator((32, 32), num_classes=4, filters=(4, 8), normalization=normalization)
+    out = model(random_inputs(model, batch=1))
+    assert out["tryon"].shape == (1, 32, 32, 3)
+
+
+def test_bad_sizes_raise_value_errors_naming_the_value():
+    with pytest.raises(ValueError, match="60x48.*divisible by 16"):
+        CoarseToFineWarper((60, 48), extractor_filters=(8, 8, 8, 8), regressor_filters=(8, 8))
+    with pytest.raises(ValueError, match="divisible by 32"):
+        SegmentationMaskGenerator((64, 48), filters=(4, 4, 4, 4, 4))
+    with pytest.raises(ValueError, match="image_size"):
+        get_preset("tiny").__class__.from_dict(
+            {**get_preset("tiny").to_dict(), "data": {**get_preset("tiny").to_dict()["data"], "image_size": [65, 48]}}
+        )
+
+
+def test_warper_builds_at_other_resolutions():
+    # nothing hard-codes 256 x 192: the dense layer is sized from the correlation map
+    for size in [(128, 96), (96, 128)]:
+        warper = CoarseToFineWarper(size, extractor_filters=(4, 8, 8, 8), extractor_extra_convs=0,
+                                    regressor_filters=(8, 8))  # fmt: skip
+        assert warper(random_inputs(warper, batch=1))["warped_cloth_fine"].shape == (1, *size, 3)
+
+
+@pytest.mark.large
+def test_paper_scale_builds_and_reports_parameters():
+    config = get_preset("viton_256x192")
+    model = build_sievenet(config)
+    assert model.count_params() > 50_000_000
+    out = model(random_inputs(model, batch=1))
+    assert out["tryon"].shape == (1, 256, 192, 3)

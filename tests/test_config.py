@@ -1,0 +1,44 @@
+import json
+
+import pytest
+
+from sievenet_tf.config import PRESETS, SieveNetConfig, get_preset, override
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_round_trip_through_json(name, tmp_path):
+    config = get_preset(name)
+    assert SieveNetConfig.from_json(config.to_json()) == config
+    path = tmp_path / "config.json"
+    config.save(path)
+    assert SieveNetConfig.load(path) == config
+    assert isinstance(json.loads(path.read_text())["data"]["image_size"], list)
+
+
+def test_configs_are_frozen():
+    config = get_preset("tiny")
+    with pytest.raises(AttributeError):
+        config.train.batch_size = 3
+
+
+def test_override_parses_values_and_rejects_unknown_keys():
+    config = override(get_preset("tiny"), ["loss.push_k=2", "train.jit=true", "data.image_size=[128,96]"])
+    assert config.loss.push_k == 2.0 and config.train.jit is True
+    assert config.data.image_size == (128, 96)
+    with pytest.raises(ValueError, match="unknown key 'nope'"):
+        override(config, ["loss.nope=1"])
+    with pytest.raises(ValueError, match="unknown section"):
+        override(config, ["nosuch.key=1"])
+    with pytest.raises(ValueError, match="key=value"):
+        override(config, ["loss.push_k"])
+
+
+def test_bad_values_are_named():
+    with pytest.raises(ValueError, match="unknown preset 'huge'"):
+        get_preset("huge")
+    with pytest.raises(ValueError, match="normalization"):
+        override(get_preset("tiny"), ["texture.normalization=layer"])
+    with pytest.raises(ValueError, match=r"config\.train\.batch_size: expected int"):
+        override(get_preset("tiny"), ["train.batch_size=abc"])
+    with pytest.raises(ValueError, match="divisible by 16"):
+        override(get_preset("tiny"), ["data.image_size=[70,48]"])

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+
+from sievenet_tf import losses
+from sievenet_tf.models import VggFeatures
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    return VggFeatures(weights=None)
+
+
+def _images(rng, batch=2, size=(32, 32)):
+    return rng.uniform(-1, 1, size=(batch, *size, 3)).astype(np.float32)
+
+
+def test_l1_is_per_example_and_zero_for_equal(rng):
+    a = _images(rng)
+    assert losses.l1_per_example(a, a).shape == (2,)
+    np.testing.assert_allclose(losses.l1_per_example(a, a), 0.0)
+    np.testing.assert_allclose(losses.l1_per_example(a, a + 0.5), 0.5, rtol=1e-6)
+
+
+def test_vgg_perceptual_zero_for_equal_and_positive_otherwise(vgg, rng):
+    a, b = _images(rng), _images(rng)
+    np.testing.assert_allclose(losses.vgg_perceptual(vgg, a, a), 0.0, atol=1e-6)
+    assert np.all(losses.vgg_perceptual(vgg, a, b).numpy() > 0)
+
+
+def test_vgg_rejects_missing_weights_file(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        VggFeatures(weights=str(tmp_path / "missing.h5"))
+
+
+def test_push_prefers_fine_closer_to_target_and_moved_from_coarse(rng):
+    target = _images(rng)
+    coarse = target + 0.4
+    good_fine = target + 0.1  # closer to the target, moved away from coarse
+    lazy_fine = coarse  # no better than coarse
+    assert np.all(losses.pgm_push(coarse, good_fine, target) < losses.pgm_push(coarse, lazy_fine, target))
+
+
+def test_align_zero_when_residuals_are_parallel_and_larger_when_opposite(vgg, rng):
+    target = _images(rng)
+    direction = _images(rng) * 0.2
+    parallel = losses.pgm_align(vgg, target + direction, target + 0.5 * direction, target).numpy()
+    opposite = losses.pgm_align(vgg, target + direction, target - direction, target).numpy()
+    assert np.all(parallel < 0.05)
+    assert np.all(opposite > parallel)
+
+
+def test_warp_loss_terms(vgg, rng):
+    target = _images(rng)
+    outputs = {"warped_cloth_coarse": target, "warped_cloth_fine": target}
+    terms = losses.warp_loss(outputs, target, vgg)
+    assert set(terms) == {"l1_coarse", "l1_fine", "pgm_push", "pgm_align", "total"}
+    for value in terms.values():
+        assert value.shape == (2,)
+    np.testing.assert_allclose(terms["l1_fine"], 0.0)
+
+
+def test_class_weights_change_cross_entropy_as_expected(rng):
+    logits = rng.normal(size=(2, 4, 4, 3)).astype(np.float32)
+    labels = rng.integers(0, 3, size=(2, 4, 4))
+    base = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0, 1.0, 1.0]).numpy()
+    doubled = losses.weighted_segmentation_cross_entropy(logits, labels, [2.0, 2.0, 2.0]).numpy()
+    np.testing.assert_allclose(doubled, 2 * base, rtol=1e-5)
+    labels[:] = 0
+    only_zero = losses.weighted_segmentation_cross_entropy(logits, labels, [1.5, 1.0, 1.0]).numpy()
+    other = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0, 9.0, 9.0]).numpy()
+    unweighted = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0, 1.0, 1.0]).numpy()
+    np.testing.assert_allclose(only_zero, 1.5 * unweighted, rtol=1e-5)
+    np.testing.assert_allclose(other, unweighted, rtol=1e-5)  # weights of absent classes do nothing
+    perfect = np.zeros((1, 2, 2, 3), np.float32)
+    perfect[..., 0] = 50.0
+    assert losses.weighted_segmentation_cross_entropy(perfect, np.zeros((1, 2, 2)), [1, 1, 1]) < 1e-6
+
+
+def test_texture_loss_zero_at_perfect_output(vgg, rng):
+    person = _images(rng)
+    mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)
+    terms = losses.texture_loss({"tryon": person, "composition_mask": mask}, person, mask, vgg)
+    np.testing.assert_allclose(terms["total"], 0.0, atol=1e-6)
+    worse = losses.texture_loss({"tryon": person * 0.5, "composition_mask": 1 - mask}, person, mask, vgg)
+    assert np.all(worse["total"].numpy() > 0.5)
+
+
+def test_triplet_zero_when_anchor_closer_to_positive_by_margin(rng):
+    positive = _images(rng)
+    anchor = positive + 0.1
+    negative = positive + 0.5  # d(a, n) = 0.4, d(a, p) = 0.1
+    np.testing.assert_allclose(losses.duelling_triplet_loss(anchor, positive, negative, 0.2), 0.0)
+    np.testing.assert_allclose(
+        losses.duelling_triplet_loss(anchor, positive, negative, 0.5), 0.2, atol=1e-5
+    )
+    # anchor that matches the negative is penalised by d(a, p) + margin
+    np.testing.assert_allclose(losses.duelling_triplet_loss(negative, positive, negative, 0.0), 0.5, atol=1e-5)
+    with pytest.raises(ValueError, match="distance"):
+        losses.duelling_triplet_loss(anchor, positive, negative, distance="cos")
