@@ -22,6 +22,8 @@ setup(
         # Parse PNGs are palette images whose pixel values are label ids;
         # Pillow reads them as ids where TF and OpenCV expand the palette.
         "pillow>=10",
+        # tf.summary needs it; tensorflow 2.21 no longer installs it.
+        "tensorboard>=2.20",
     ],
     extras_require={
         "dev": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.5"],

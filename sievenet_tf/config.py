@@ -132,6 +132,7 @@ class OptimizerConfig:
     learning_rate: float = 1e-4  # CP-VTON; the port uses 2e-3
     beta_1: float = 0.5
     beta_2: float = 0.999
+    epsilon: float = 1e-8  # PyTorch's Adam default, as in CP-VTON
     # Fraction of a stage's steps at the constant rate; the rest decays linearly to 0.
     constant_fraction: float = 0.5
 
@@ -155,6 +156,9 @@ class TrainConfig:
     jit: bool = False
     # mixed_float16 compute (GPU); master weights stay float32.
     mixed_precision: bool = False
+    # tf.config.experimental.enable_op_determinism(): bitwise-repeatable runs
+    # (and resumes) for a seed, at some speed cost on GPU.
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -381,7 +385,9 @@ def _tiny() -> SieveNetConfig:
         ),
         segmentation=SegmentationConfig(filters=(16, 32, 32, 32)),
         texture=TextureConfig(filters=(16, 32, 32, 32)),
-        loss=LossConfig(vgg_weights=None),
+        # No ImageNet weights on a CPU demo machine, and a random VGG19 costs ~95% of
+        # the step time at this size: the VGG terms (PGM align, perceptual) are off.
+        loss=LossConfig(vgg_weights=None, pgm_align=0.0, texture_vgg=0.0),
         triplet=TripletConfig(start_step=300, refresh_every=50),
         optimizer=OptimizerConfig(learning_rate=1e-3),
         train=TrainConfig(

@@ -1,0 +1,35 @@
+package com.sievenet.tryon
+
+import android.os.Bundle
+import androidx.activity.ComponentActivity
+import androidx.activity.compose.setContent
+import androidx.activity.enableEdgeToEdge
+import androidx.activity.viewModels
+import androidx.compose.runtime.getValue
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import com.sievenet.tryon.ui.SieveNetTheme
+import com.sievenet.tryon.ui.TryOnScreen
+
+class MainActivity : ComponentActivity() {
+    private val viewModel: MainViewModel by viewModels { MainViewModel.getFactory(this) }
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        enableEdgeToEdge()
+        setContent {
+            val uiState by viewModel.uiState.collectAsStateWithLifecycle()
+            SieveNetTheme {
+                TryOnScreen(
+                    uiState = uiState,
+                    onSelectPerson = viewModel::selectPerson,
+                    onSelectGarment = viewModel::selectGarment,
+                    onAccelerator = viewModel::setAccelerator,
+                    onThreads = viewModel::setThreads,
+                    onVariant = viewModel::setVariant,
+                    onTryOn = viewModel::tryOn,
+                    onErrorShown = viewModel::errorShown
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+"""Check every file a dataset's pairs lists refer to (``sievenet-data validate ROOT``).
+
+Problems found, each reported as ``"<file>: <problem>"``: missing files and
+folders; unreadable, truncated or corrupt images; unsupported pixel formats
+(e.g. float or 16-bit photos, colour parses outside the LIP palette); absurd
+image sizes (checked from the header, before decoding: decompression bombs);
+malformed pose JSON, no person in a pose file, wrong keypoint counts; label ids
+outside the layout's label set; a parse whose size differs from its photo, a
+cloth mask whose size differs from its cloth; pair names that leave the dataset
+folder (``../``); malformed pairs files.
+
+The file readers are those of the training pipeline (:mod:`sievenet_tf.data.io`),
+so the validator and the reader agree on what is wrong.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+
+from sievenet_tf.data import io, labels, viton
+from sievenet_tf.data.io import DataError
+
+
+@dataclasses.dataclass
+class ValidationReport:
+    """Result of :func:`validate_dataset`."""
+
+    root: str
+    layout: str | None
+    num_pairs: int = 0
+    num_files: int = 0
+    problems: list[DataError] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """One line per problem, ``"<file>: <problem>"``."""
+        return [str(problem) for problem in self.problems]
+
+    def summary(self) -> str:
+        files_with_problems = len({problem.path for problem in self.problems})
+        head = (
+            f"{self.root} (layout {self.layout or 'unknown'}): checked {self.num_pairs} pairs, "
+            f"{self.num_files} files"
+        )
+        if self.ok:
+            return f"{head}: no problems"
+        return f"{head}: {len(self.problems)} problem(s) in {files_with_problems} file(s)"
+
+
+def _check_person(files: viton.ExampleFiles, layout: str) -> list[DataError]:
+    problems = []
+    person_size = parse_size = None
+    try:
+        person_size = io.read_image(files.person).shape[:2]
+    except DataError as e:
+        problems.append(e)
+    try:
+        parse_size = io.read_parse(files.parse, num_labels=labels.num_dataset_labels(layout)).shape
+    except DataError as e:
+        problems.append(e)
+    try:
+        io.read_keypoints(files.pose, layout)
+    except DataError as e:
+        problems.append(e)
+    if person_size is not None and parse_size is not None and person_size != parse_size:
+        problems.append(
+            DataError(
+                files.parse,
+                f"parse is {parse_size[1]}x{parse_size[0]} but the person image "
+                f"{os.path.basename(files.person)} is {person_size[1]}x{person_size[0]}",
+            )
+        )
+    return problems
+
+
+def _check_cloth(files: viton.ExampleFiles) -> list[DataError]:
+    problems = []
+    cloth_size = mask_size = None
+    try:
+        cloth_size = io.read_image(files.cloth).shape[:2]
+    except DataError as e:
+        problems.append(e)
+    try:
+        mask_size = io.read_mask(files.cloth_mask).shape
+    except DataError as e:
+        problems.append(e)
+    if cloth_size is not None and mask_size is not None and cloth_size != mask_size:
+        problems.append(
+            DataError(
+                files.cloth_mask,
+                f"cloth mask is {mask_size[1]}x{mask_size[0]} but the cloth image "
+                f"{os.path.basename(files.cloth)} is {cloth_size[1]}x{cloth_size[0]}",
+            )
+        )
+    return problems
+
+
+def validate_dataset(
+    root,
+    layout: str = "auto",
+    splits=viton.SPLITS,
+    *,
+    paired: bool = False,
+    workers: int | None = None,
+) -> ValidationReport:
+    """Check every file the pairs lists of ``root`` refer to.
+
+    Args:
+        root: dataset folder (VITON or VITON-HD layout).
+        layout: "auto", "viton" or "viton_hd".
+        splits: splits whose ``{split}_pairs.txt`` is checked; a missing pairs
+            file is a problem only if no split has one.
+        paired: also check each person's own garment (paired training/evaluation).
+        workers: decoding threads (default: CPU count); Pillow decodes without the GIL.
+
+    Returns:
+        A :class:`ValidationReport`; problems are in pairs-file order.
+    """
+    root = os.fspath(root)
+    report = ValidationReport(root=root, layout=None)
+    if not os.path.isdir(root):
+        report.problems.append(DataError(root, "missing dataset folder"))
+        return report
+    try:
+        report.layout = viton.resolve_layout(root, layout)
+    except (DataError, ValueError) as e:
+        report.problems.append(e if isinstance(e, DataError) else DataError(root, str(e)))
+        return report
+
+    present = [s for s in splits if os.path.isfile(viton.pairs_path(root, s))]
+    if not present:
+        names = " or ".join(os.path.basename(viton.pairs_path(root, s)) for s in splits)
+        report.problems.append(DataError(root, f"no pairs file ({names})"))
+        return report
+
+    person_tasks: dict[str, viton.ExampleFiles] = {}
+    cloth_tasks: dict[str, viton.ExampleFiles] = {}
+    for split in present:
+        try:
+            dirs = viton.split_dirs(root, split, report.layout)
+            listed = viton.read_pairs(viton.pairs_path(root, split))
+        except DataError as e:
+            report.problems.append(e)
+            continue
+        cloth_names = set(os.listdir(dirs["cloth"])) if paired else None
+        for person_name, cloth_name in listed:
+            report.num_pairs += 1
+            names = [cloth_name]
+            if paired:
+                own = viton.own_cloth_name(person_name, cloth_names)
+                if own is None:
+                    report.problems.append(
+                        DataError(
+                            os.path.join(dirs["cloth"], person_name),
+                            f"no own garment for person {person_name!r} (paired mode)",
+                        )
+                    )
+                elif own != cloth_name:
+                    names.append(own)
+            for name in names:
+                try:
+                    files = viton.example_files(dirs, person_name, name, report.layout)
+                except DataError as e:
+                    report.problems.append(e)
+                    continue
+                person_tasks.setdefault(files.person, files)
+                cloth_tasks.setdefault(files.cloth, files)
+
+    report.num_files = 3 * len(person_tasks) + 2 * len(cloth_tasks)
+    with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        futures = [pool.submit(_check_person, f, report.layout) for f in person_tasks.values()]
+        futures += [pool.submit(_check_cloth, f) for f in cloth_tasks.values()]
+        for future in futures:
+            report.problems.extend(future.result())
+    unique = {str(problem): problem for problem in report.problems}  # keeps first-seen order
+    report.problems = list(unique.values())
+    return report

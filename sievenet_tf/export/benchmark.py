@@ -1,0 +1,387 @@
+"""Speed of an export: ``python export/benchmark.py EXPORT_DIR``.
+
+For every ``.tflite`` of the export and for 1 and 2 threads (LiteRT, XNNPACK on):
+
+* the median latency of a full try-on at batch 1;
+* the median latency of each network alone — priors, warper (both GMM
+  regressors and both warps), segmenter, texture translator — and of the warp
+  alone (TPS grid + bilinear sampling of the cloth, coarse and fine), each
+  converted on its own with the same quantisation;
+* file size, parameter count, GMACs (multiply-accumulates of the convolutions,
+  dense layers, correlations and TPS matmuls), and achieved GFLOP/s
+  (2 * MACs / latency) next to this machine's measured float32 matmul
+  throughput (a LiteRT ``FULLY_CONNECTED`` of 512 x 2048 x 2048, same runtime).
+
+Components are calibrated for int8 on random inputs in their value ranges:
+the numbers are for speed only (quality is the parity report's job).
+Results go to ``EXPORT_DIR/benchmark.json`` and ``EXPORT_DIR/benchmark.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+from sievenet_tf.export import tflite as tflite_lib
+
+COMPONENTS = ("priors", "warper", "warp", "segmenter", "texture_translator")
+MATMUL_SHAPE = (512, 2048, 2048)  # (M, K, N)
+
+
+# ---------------------------------------------------------------------- timing
+
+
+def time_interpreter(model_path, num_threads: int, repeats: int = 20, warmup: int = 3, inputs=None) -> float:
+    """Median milliseconds of ``invoke()`` on fixed inputs (random if not given)."""
+    from sievenet_tf.export.parity import make_interpreter
+
+    interpreter = make_interpreter(model_path, num_threads)
+    rng = np.random.default_rng(0)
+    for detail in interpreter.get_input_details():
+        if inputs is not None and detail["name"] in inputs:
+            value = inputs[detail["name"]]
+        elif np.issubdtype(detail["dtype"], np.integer):
+            value = rng.integers(0, 2, size=detail["shape"]).astype(detail["dtype"])
+        else:
+            value = rng.uniform(-1, 1, size=detail["shape"]).astype(detail["dtype"])
+        interpreter.set_tensor(detail["index"], value)
+    for _ in range(warmup):
+        interpreter.invoke()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        interpreter.invoke()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def matmul_model(path) -> str:
+    """A LiteRT float32 ``FULLY_CONNECTED`` of :data:`MATMUL_SHAPE` (cached in ``path``)."""
+    import tensorflow as tf
+
+    if not os.path.isfile(path):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        m, k, n = MATMUL_SHAPE
+        weights = tf.constant(np.random.default_rng(0).standard_normal((k, n)).astype(np.float32) * 0.01)
+
+        @tf.function(input_signature=[tf.TensorSpec((m, k), tf.float32, name="x")])
+        def matmul(x):
+            return {"y": tf.matmul(x, weights)}
+
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([matmul.get_concrete_function()])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        tflite_lib.write_bytes(path, converter.convert())
+    return path
+
+
+def matmul_gflops(path, num_threads: int) -> float:
+    """Measured float32 matmul throughput (GFLOP/s) of this machine in LiteRT."""
+    m, k, n = MATMUL_SHAPE
+    milliseconds = time_interpreter(matmul_model(path), num_threads, repeats=10, warmup=2)
+    return 2.0 * m * k * n / (milliseconds * 1e-3) / 1e9
+
+
+# ---------------------------------------------------------------------- counting
+
+
+def count_macs(model) -> int:
+    """Multiply-accumulates of one forward pass of a functional Keras model.
+
+    Counts Conv2D, Dense and FeatureCorrelation layers (everything else is a
+    rounding error next to them) plus the TPS matmul of each TpsWarp call.
+    """
+    import keras
+
+    from sievenet_tf.layers.correlation import FeatureCorrelation
+    from sievenet_tf.layers.tps_warp import TpsWarp
+
+    total = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        calls = len(layer._inbound_nodes) or 1
+        if isinstance(layer, keras.layers.Conv2D):
+            kh, kw, cin, cout = layer.kernel.shape
+            out = layer._inbound_nodes[0].output_tensors[0].shape
+            total += calls * out[1] * out[2] * kh * kw * cin * cout
+        elif isinstance(layer, keras.layers.Dense):
+            total += calls * int(np.prod(layer.kernel.shape))
+        elif isinstance(layer, FeatureCorrelation):
+            out = layer._inbound_nodes[0].output_tensors[0].shape
+            channels = layer._inbound_nodes[0].input_tensors[0].shape[-1]
+            total += calls * out[1] * out[2] * out[3] * channels
+        elif isinstance(layer, TpsWarp):
+            height, width = layer.image_size
+            total += calls * 2 * layer.grid_size**2 * height * width
+    return int(total)
+
+
+# ---------------------------------------------------------------------- components
+
+
+def component_models(sievenet, config, parse_layout: str) -> dict:
+    """Keras models (batch 1) of each timed part: name -> (model, input ranges)."""
+    import keras
+
+    from sievenet_tf.export.tryon_model import build_tryon_model
+    from sievenet_tf.layers.priors import PriorsLayer
+    from sievenet_tf.layers.tps_warp import TpsWarp
+
+    height, width = config.data.image_size
+    num_keypoints, prior_channels = config.data.num_keypoints, config.data.prior_channels
+    num_classes = sievenet.segmenter.num_classes
+    n_theta = 2 * config.warp.grid_size**2
+
+    def inp(name, shape, dtype="float32"):
+        return keras.Input(batch_shape=(1, *shape), dtype=dtype, name=name)
+
+    models = {"tryon": (build_tryon_model(sievenet, config, parse_layout, batch_size=1), {})}
+
+    person, parse, keypoints = inp("person", (height, width, 3)), inp("parse", (height, width), "int32"), inp("keypoints", (num_keypoints, 3))
+    priors = PriorsLayer((height, width), num_keypoints, config.data.keypoint_style,
+                         config.data.keypoint_radius, config.data.shape_downsample,
+                         parse_layout=parse_layout, name="priors")(person, parse, keypoints)  # fmt: skip
+    models["priors"] = (keras.Model([person, parse, keypoints], {"priors": priors["priors"],
+                        "texture_priors": priors["texture_priors"]}), {"keypoints": (0, min(height, width))})  # fmt: skip
+
+    cloth, cloth_mask, priors_in = inp("cloth", (height, width, 3)), inp("cloth_mask", (height, width, 1)), inp("priors", (height, width, prior_channels))
+    warp = sievenet.warper({"cloth": cloth, "cloth_mask": cloth_mask, "priors": priors_in})
+    models["warper"] = (keras.Model([cloth, cloth_mask, priors_in],
+                                    {"warped_cloth_fine": warp["warped_cloth_fine"],
+                                     "warped_cloth_coarse": warp["warped_cloth_coarse"]}), {"priors": (0, 1)})  # fmt: skip
+
+    cloth, theta, theta_fine = inp("cloth", (height, width, 3)), inp("theta", (n_theta,)), inp("theta_fine", (n_theta,))
+    warp_layer = TpsWarp((height, width), config.warp.grid_size, "border", name="warp_cloth")
+    models["warp"] = (keras.Model([cloth, theta, theta_fine], {"coarse": warp_layer(cloth, theta),
+                                   "fine": warp_layer(cloth, theta_fine)}), {"theta": (-0.1, 0.1), "theta_fine": (-0.1, 0.1)})  # fmt: skip
+
+    priors_in, cloth = inp("priors", (height, width, prior_channels)), inp("cloth", (height, width, 3))
+    logits = sievenet.segmenter({"priors": priors_in, "cloth": cloth})["segmentation_logits"]
+    models["segmenter"] = (keras.Model([priors_in, cloth], {"segmentation_logits": logits}), {"priors": (0, 1)})
+
+    warped, segmentation, texture_priors = inp("warped_cloth", (height, width, 3)), inp("expected_segmentation", (height, width, num_classes)), inp("texture_priors", (height, width, 3))
+    texture = sievenet.texture_translator({"warped_cloth": warped, "expected_segmentation": segmentation,
+                                           "texture_priors": texture_priors})  # fmt: skip
+    models["texture_translator"] = (keras.Model([warped, segmentation, texture_priors], {"tryon": texture["tryon"]}),
+                                    {"expected_segmentation": (0, 1)})  # fmt: skip
+    return models
+
+
+def _random_examples(model, ranges, count=8, seed=0):
+    rng = np.random.default_rng(seed)
+    examples = []
+    for _ in range(count):
+        example = {}
+        for tensor in model.inputs:
+            name = tensor.name.split(":")[0]
+            low, high = ranges.get(name, (-1.0, 1.0))
+            if "int" in str(tensor.dtype):
+                example[name] = rng.integers(0, 20, size=tensor.shape).astype(np.int32)
+            else:
+                example[name] = rng.uniform(low, high, size=tensor.shape).astype(np.float32)
+        examples.append(example)
+    return examples
+
+
+def _convert_component(model, ranges, quantization, path):
+    """Convert a component Keras model (via a SavedModel) unless ``path`` exists."""
+    if os.path.isfile(path):
+        return path
+    import shutil
+    import tempfile
+
+    import keras
+    import tensorflow as tf
+
+    examples = _random_examples(model, ranges)
+    directory = tempfile.mkdtemp(prefix="sievenet_component_")
+    try:
+        names = [t.name.split(":")[0] for t in model.inputs]
+        specs = [tf.TensorSpec(t.shape, t.dtype, name=n) for t, n in zip(model.inputs, names)]
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serving_default", tf.function(lambda *args: model(dict(zip(names, args)))),
+                             input_signature=specs)  # fmt: skip
+        archive.write_out(os.path.join(directory, "sm"), verbose=False)
+        data = tflite_lib.convert(os.path.join(directory, "sm"), quantization,
+                                  representative_examples=lambda: iter(examples))  # fmt: skip
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tflite_lib.write_bytes(path, data)
+    return path
+
+
+# ---------------------------------------------------------------------- driver
+
+
+def run_benchmark(export_dir, run_dir=None, formats=None, threads=(1, 2), repeats: int = 20,
+                  components: bool = True, log=print) -> dict:
+    """Benchmark an export directory; writes ``benchmark.json`` and ``benchmark.md``.
+
+    Args:
+        export_dir: written by ``export/export.py``.
+        run_dir: the run the export came from (default: the one its parity report names);
+            needed for parameter counts, GMACs and the per-network timings.
+        formats: TFLite formats to time (default: every ``.tflite`` present).
+        threads: thread counts.
+        repeats: timed invocations per measurement (median reported).
+        components: also time each network and the warp alone.
+        log: progress printer.
+
+    Returns:
+        The results dict.
+    """
+    from sievenet_tf.export.exporter import REPORT_JSON, load_run
+    from sievenet_tf.export.tryon_model import resolve_parse_layout
+
+    export_dir = os.fspath(export_dir)
+    report_path = os.path.join(export_dir, REPORT_JSON)
+    report = json.load(open(report_path, encoding="utf-8")) if os.path.isfile(report_path) else {}
+    run_dir = run_dir or report.get("run_dir")
+    if formats is None:
+        formats = [f for f in tflite_lib.QUANTIZATIONS
+                   if os.path.isfile(os.path.join(export_dir, tflite_lib.file_name(f)))]  # fmt: skip
+    if not formats:
+        raise FileNotFoundError(f"{export_dir}: no sievenet_*.tflite to benchmark")
+    work = os.path.join(export_dir, "benchmark_models")
+    results = {
+        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
+                    "runtime": "ai_edge_litert " + _version("ai-edge-litert") + " (XNNPACK)"},  # fmt: skip
+        "repeats": repeats,
+        "matmul_gflops": {},
+        "formats": {},
+    }
+    for count in threads:
+        results["matmul_gflops"][str(count)] = round(matmul_gflops(os.path.join(work, "matmul_fp32.tflite"), count), 1)
+        log(f"float32 matmul, {count} thread(s): {results['matmul_gflops'][str(count)]} GFLOP/s")
+
+    models = {}
+    if run_dir is not None:
+        config, sievenet = load_run(run_dir)
+        parse_layout = resolve_parse_layout(config, report.get("parse_layout"))
+        models = component_models(sievenet, config, parse_layout)
+        results["preset"] = config.name
+        results["image_size"] = list(config.data.image_size)
+        results["params"] = {"total": int(sievenet.count_params()),
+                             **{name: int(getattr(sievenet, name).count_params())
+                                for name in ("warper", "segmenter", "texture_translator")}}  # fmt: skip
+        results["gmacs"] = {name: round(count_macs(model) / 1e9, 3) for name, (model, _) in models.items()}
+        log(f"params {results['params']}, GMACs {results['gmacs']}")
+
+    for fmt in formats:
+        path = os.path.join(export_dir, tflite_lib.file_name(fmt))
+        entry = {"file_bytes": os.path.getsize(path), "latency_ms": {}, "components_ms": {}}
+        component_paths = {}
+        if components and models:
+            for name in COMPONENTS:
+                model, ranges = models[name]
+                t0 = time.monotonic()
+                component_paths[name] = _convert_component(model, ranges, fmt, os.path.join(work, fmt, f"{name}.tflite"))
+                log(f"{fmt}: {name} converted ({time.monotonic() - t0:.0f} s)")
+        for count in threads:
+            key = str(count)
+            entry["latency_ms"][key] = round(time_interpreter(path, count, repeats), 2)
+            entry["components_ms"][key] = {
+                name: round(time_interpreter(component_path, count, repeats), 2)
+                for name, component_path in component_paths.items()
+            }
+            log(f"{fmt}, {count} thread(s): try-on {entry['latency_ms'][key]} ms, components {entry['components_ms'][key]}")
+        if "gmacs" in results:
+            entry["gflops_achieved"] = {key: round(2 * results["gmacs"]["tryon"] / (ms * 1e-3), 1)
+                                        for key, ms in entry["latency_ms"].items()}  # fmt: skip
+        results["formats"][fmt] = entry
+
+    with open(os.path.join(export_dir, "benchmark.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(export_dir, "benchmark.md"), "w", encoding="utf-8") as f:
+        f.write(format_table(results) + "\n")
+    return results
+
+
+def format_table(results: dict) -> str:
+    """Markdown table of :func:`run_benchmark` results."""
+    machine = results["machine"]
+    lines = [
+        f"Preset {results.get('preset', '?')} at {'x'.join(map(str, results.get('image_size', ['?'])))}, "
+        f"batch 1, {machine['runtime']}, {machine['cpu']} ({machine['cores']} cores); median of "
+        f"{results['repeats']} runs. Measured float32 matmul: "
+        + ", ".join(f"{v} GFLOP/s ({k} thr)" for k, v in results["matmul_gflops"].items()) + ".",
+    ]
+    if "params" in results:
+        p, g = results["params"], results["gmacs"]
+        lines.append(
+            f"Params: {p['total'] / 1e6:.1f} M (warper {p['warper'] / 1e6:.1f} M, segmenter "
+            f"{p['segmenter'] / 1e6:.1f} M, texture {p['texture_translator'] / 1e6:.1f} M). GMACs: try-on "
+            f"{g['tryon']:.2f} (warper {g['warper']:.2f}, segmenter {g['segmenter']:.2f}, texture "
+            f"{g['texture_translator']:.2f}, warp {g['warp']:.3f})."
+        )
+    lines += [
+        "",
+        "| format | threads | size MB | try-on ms | priors ms | warper ms | warp ms (% of try-on) | segmenter ms | texture ms | GFLOP/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for fmt, entry in results["formats"].items():
+        for key, latency in entry["latency_ms"].items():
+            parts = entry["components_ms"].get(key, {})
+
+            def cell(name, parts=parts):
+                return f"{parts[name]:.1f}" if name in parts else "-"
+
+            warp = f"{parts['warp']:.2f} ({100 * parts['warp'] / latency:.1f} %)" if "warp" in parts else "-"
+            gflops = entry.get("gflops_achieved", {}).get(key, "-")
+            lines.append(
+                f"| {fmt} | {key} | {entry['file_bytes'] / 1e6:.1f} | {latency:.1f} | {cell('priors')} | "
+                f"{cell('warper')} | {warp} | {cell('segmenter')} | {cell('texture_translator')} | {gflops} |"
+            )
+    return "\n".join(lines)
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def main(argv=None) -> int:
+    """``python export/benchmark.py EXPORT_DIR [--run RUN_DIR] [--threads 1,2] ...``."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="benchmark.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("export_dir")
+    parser.add_argument("--run", help="run directory (default: the one named in parity_report.json)")
+    parser.add_argument("--formats", help="comma-separated TFLite formats (default: all present)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--no-components", action="store_true", help="time the full try-on only")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        threads = tuple(int(t) for t in args.threads.split(","))
+        formats = [tflite_lib.check_quantization(f) for f in args.formats.split(",")] if args.formats else None
+        results = run_benchmark(args.export_dir, args.run, formats, threads, args.repeats,
+                                not args.no_components, log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
+    except (ValueError, FileNotFoundError) as e:
+        print(f"benchmark.py: error: {e}", file=sys.stderr)
+        return 2
+    print(format_table(results))
+    return 0

@@ -1,0 +1,214 @@
+"""Parity of exported models against the Keras model, on real examples.
+
+Every ``.tflite`` is RUN in the LiteRT interpreter (``ai_edge_litert``, XNNPACK
+on) — "it converted" proves nothing — and compared with the Keras try-on model
+on the same inputs:
+
+* ``fp32``: the max abs difference of every float output must be <= ``max_abs``
+  (1e-4), and the expected segmentation must agree on nearly every pixel.
+* ``fp16``, ``dynamic``, ``int8``: PSNR and SSIM of their try-on against the
+  float try-on (images in [0, 1]) must reach ``min_psnr`` / ``min_ssim``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import cv2
+import numpy as np
+
+from sievenet_tf.export.tryon_model import OUTPUT_NAMES
+
+# Threshold per format. fp32 is checked by max abs difference; the others by the
+# PSNR (dB) and SSIM of their try-on against the float try-on.
+DEFAULT_THRESHOLDS = {
+    "fp32": {"max_abs": 1e-4, "min_segmentation_agreement": 0.999},
+    "fp16": {"min_psnr": 40.0, "min_ssim": 0.98},
+    "dynamic": {"min_psnr": 30.0, "min_ssim": 0.9},
+    "int8": {"min_psnr": 30.0, "min_ssim": 0.9},
+}
+
+
+PSNR_CAP = 999.0
+
+
+class ParityError(RuntimeError):
+    """An exported model disagrees with the Keras model beyond its threshold."""
+
+
+def make_interpreter(model_path, num_threads: int = 2):
+    """A LiteRT interpreter (XNNPACK delegate on by default) with tensors allocated."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=os.fspath(model_path), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def run_tflite(model_path, examples, num_threads: int = 2, signature: str = "serving_default"):
+    """Run a ``.tflite`` try-on on input dicts; returns a list of output dicts."""
+    runner = make_interpreter(model_path, num_threads).get_signature_runner(signature)
+    return [{name: np.array(value) for name, value in runner(**example).items()} for example in examples]
+
+
+def run_keras(tryon_model, examples):
+    """Run the Keras try-on model on input dicts (batch 1 each)."""
+    results = []
+    for example in examples:
+        outputs = tryon_model(example, training=False)
+        results.append({name: np.asarray(outputs[name]) for name in OUTPUT_NAMES})
+    return results
+
+
+def psnr(images, reference, data_range: float = 2.0) -> float:
+    """Peak signal-to-noise ratio in dB (``data_range`` 2 for [-1, 1] images)."""
+    mse = float(np.mean((np.asarray(images, np.float64) - np.asarray(reference, np.float64)) ** 2))
+    if mse == 0.0:
+        return float("inf")
+    return 10.0 * np.log10(data_range**2 / mse)
+
+
+def ssim(image, reference, data_range: float = 2.0) -> float:
+    """Mean SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5), channels averaged.
+
+    Args:
+        image, reference: (H, W, C) or (1, H, W, C) float arrays.
+        data_range: max - min of the value range (2 for [-1, 1]).
+    """
+    x = np.asarray(image, np.float64).reshape(np.shape(image)[-3:])
+    y = np.asarray(reference, np.float64).reshape(np.shape(reference)[-3:])
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+
+    def blur(values):
+        return cv2.GaussianBlur(values, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
+
+    scores = []
+    for channel in range(x.shape[-1]):
+        a, b = x[..., channel], y[..., channel]
+        mu_a, mu_b = blur(a), blur(b)
+        var_a = blur(a * a) - mu_a**2
+        var_b = blur(b * b) - mu_b**2
+        cov = blur(a * b) - mu_a * mu_b
+        ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+        scores.append(ssim_map.mean())
+    return float(np.mean(scores))
+
+
+@dataclasses.dataclass
+class VariantParity:
+    """Parity of one exported file against the Keras model."""
+
+    format: str
+    path: str
+    file_bytes: int
+    max_abs: dict  # output name -> max abs difference against Keras (float outputs)
+    segmentation_agreement: float  # fraction of pixels with the same expected class
+    psnr: float  # try-on vs the float try-on, dB (mean over examples)
+    ssim: float
+    passed: bool
+    failures: list
+
+
+def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) -> VariantParity:
+    """Compare one variant's outputs with the Keras outputs on the same examples."""
+    max_abs = {}
+    for name in OUTPUT_NAMES:
+        if name == "expected_segmentation":
+            continue
+        max_abs[name] = float(
+            max(np.max(np.abs(out[name].astype(np.float64) - ref[name])) for out, ref in zip(outputs, reference))
+        )
+    agreement = float(
+        np.mean([np.mean(out["expected_segmentation"] == ref["expected_segmentation"])
+                 for out, ref in zip(outputs, reference)])  # fmt: skip
+    )
+    psnrs = [psnr(out["tryon"], ref["tryon"]) for out, ref in zip(outputs, reference)]
+    finite = [p for p in psnrs if np.isfinite(p)]
+    # Identical images have an infinite PSNR; reports cap it (JSON has no infinity).
+    mean_psnr = min(float(np.mean(finite)), PSNR_CAP) if finite else PSNR_CAP
+    mean_ssim = float(np.mean([ssim(out["tryon"], ref["tryon"]) for out, ref in zip(outputs, reference)]))
+    failures = []
+    limit = thresholds.get("max_abs")
+    if limit is not None:
+        worst = max(max_abs, key=max_abs.get)
+        if max_abs[worst] > limit:
+            failures.append(f"max abs difference {max_abs[worst]:.3g} on {worst!r} > {limit:g}")
+    limit = thresholds.get("min_segmentation_agreement")
+    if limit is not None and agreement < limit:
+        failures.append(f"expected_segmentation agrees on {agreement:.4%} of pixels < {limit:.2%}")
+    limit = thresholds.get("min_psnr")
+    if limit is not None and mean_psnr < limit:
+        failures.append(f"try-on PSNR {mean_psnr:.2f} dB < {limit:g} dB")
+    limit = thresholds.get("min_ssim")
+    if limit is not None and mean_ssim < limit:
+        failures.append(f"try-on SSIM {mean_ssim:.4f} < {limit:g}")
+    return VariantParity(
+        format=fmt,
+        path=os.fspath(path),
+        file_bytes=os.path.getsize(path),
+        max_abs=max_abs,
+        segmentation_agreement=agreement,
+        psnr=mean_psnr,
+        ssim=mean_ssim,
+        passed=not failures,
+        failures=failures,
+    )
+
+
+def check_parity(tryon_model, files: dict, examples, thresholds: dict | None = None, num_threads: int = 2) -> dict:
+    """Run every ``.tflite`` on ``examples`` and compare with the Keras model.
+
+    Args:
+        tryon_model: the Keras try-on model (batch 1).
+        files: format -> ``.tflite`` path.
+        examples: input dicts (real pipeline examples, batch 1).
+        thresholds: format -> threshold dict (see :data:`DEFAULT_THRESHOLDS`).
+        num_threads: interpreter threads.
+
+    Returns:
+        The parity report: ``{"num_examples", "thresholds", "variants": {format: {...}},
+        "passed"}``. Nothing is raised here; see :func:`raise_on_failure`.
+    """
+    thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    reference = run_keras(tryon_model, examples)
+    variants = {}
+    for fmt, path in files.items():
+        outputs = run_tflite(path, examples, num_threads)
+        variants[fmt] = dataclasses.asdict(compare(fmt, path, reference, outputs, thresholds.get(fmt, {})))
+    return {
+        "num_examples": len(examples),
+        "thresholds": {fmt: thresholds.get(fmt, {}) for fmt in files},
+        "variants": variants,
+        "passed": all(v["passed"] for v in variants.values()),
+    }
+
+
+def raise_on_failure(report: dict) -> None:
+    """Raise :class:`ParityError` listing every variant below its threshold."""
+    failed = [
+        f"{fmt}: " + "; ".join(variant["failures"])
+        for fmt, variant in report["variants"].items()
+        if not variant["passed"]
+    ]
+    if failed:
+        raise ParityError("parity check failed: " + " | ".join(failed))
+
+
+def format_report(report: dict) -> str:
+    """A markdown table of a parity report."""
+    lines = [
+        f"Parity against the Keras model on {report['num_examples']} real examples "
+        "(PSNR/SSIM: try-on vs the float try-on)",
+        "",
+        "| format | file MB | max abs (try-on) | max abs (any output) | segmentation agreement | PSNR dB | SSIM | passed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for fmt, v in report["variants"].items():
+        worst = max(v["max_abs"].values())
+        lines.append(
+            f"| {fmt} | {v['file_bytes'] / 1e6:.2f} | {v['max_abs']['tryon']:.3g} | {worst:.3g} | "
+            f"{v['segmentation_agreement']:.4f} | {v['psnr']:.2f} | {v['ssim']:.4f} | "
+            f"{'yes' if v['passed'] else 'NO: ' + '; '.join(v['failures'])} |"
+        )
+    return "\n".join(lines)

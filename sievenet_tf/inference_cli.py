@@ -1,0 +1,126 @@
+"""``sievenet-tryon``: one try-on from files, written as a PNG.
+
+    sievenet-tryon --model PATH --person IMG --parse PNG --pose JSON \\
+        --cloth IMG --cloth-mask IMG --out OUT.png [--grid]
+
+``--model`` is a ``.tflite``, a SavedModel or export directory, or a run
+directory / ``.keras`` file. ``OUT.png`` is the try-on at the model's
+resolution; with ``--grid`` the intermediates are written side by side to
+``OUT_grid.png`` (person | cloth | coarse warp | fine warp | expected
+segmentation | composition mask | try-on). Every problem is reported as one
+line on stderr with a non-zero exit code, and no output file is left behind
+(files are written to a temporary name and renamed once all are ready).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+
+PROG = "sievenet-tryon"
+EXIT_USAGE = 2  # bad arguments, missing or unreadable inputs, not a model
+EXIT_FAILURE = 1  # the model failed to run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="SieveNet virtual try-on of one person and one cloth.")
+    parser.add_argument("--model", required=True, help=".tflite, SavedModel / export directory, run directory or .keras")
+    parser.add_argument("--person", required=True, help="RGB photo of the person")
+    parser.add_argument("--parse", required=True, help="the person's parse (label PNG)")
+    parser.add_argument("--pose", required=True, help="the person's OpenPose keypoints JSON")
+    parser.add_argument("--cloth", required=True, help="RGB photo of the flat cloth")
+    parser.add_argument("--cloth-mask", required=True, help="the cloth's mask image")
+    parser.add_argument("--out", required=True, help="output PNG (the try-on)")
+    parser.add_argument("--grid", action="store_true", help="also write OUT_grid.png with the intermediates")
+    parser.add_argument("--threads", type=int, default=2, help="LiteRT threads (default 2)")
+    return parser
+
+
+def grid_path(out: str) -> str:
+    stem, _ = os.path.splitext(out)
+    return f"{stem}_grid.png"
+
+
+def _check_paths(args) -> None:
+    for flag, path in (("--person", args.person), ("--parse", args.parse), ("--pose", args.pose),
+                       ("--cloth", args.cloth), ("--cloth-mask", args.cloth_mask)):  # fmt: skip
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{flag} {path}: no such file")
+        if os.path.isdir(path):
+            raise FileNotFoundError(f"{flag} {path}: is a directory, expected a file")
+    if not os.path.exists(args.model):
+        raise FileNotFoundError(f"--model {args.model}: no such file or directory")
+    if not args.out.lower().endswith(".png"):
+        raise ValueError(f"--out {args.out}: must be a .png file")
+    directory = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"--out {args.out}: directory {directory} does not exist")
+
+
+def _write_all(images: dict) -> None:
+    """Write every path -> uint8 image to a temporary name, then rename them all."""
+    from PIL import Image
+
+    written = []
+    try:
+        for path, image in images.items():
+            temporary = f"{path}.partial.png"
+            Image.fromarray(image).save(temporary)
+            written.append((temporary, path))
+        for temporary, path in written:
+            os.replace(temporary, path)
+    finally:
+        for temporary, _ in written:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    def error(message, code=EXIT_USAGE):
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return code
+
+    try:
+        _check_paths(args)
+    except (FileNotFoundError, ValueError) as e:
+        return error(e)
+
+    from sievenet_tf.data.io import DataError
+    from sievenet_tf.inference import ResizeNotice, TryOn, TryOnError
+
+    with warnings.catch_warnings(record=True) as notices:
+        warnings.simplefilter("always", ResizeNotice)
+        try:
+            tryon = TryOn(args.model, num_threads=args.threads)
+            inputs = tryon.prepare(args.person, args.parse, args.pose, args.cloth, args.cloth_mask)
+        except (TryOnError, DataError) as e:
+            return error(e)
+    for notice in notices:
+        if issubclass(notice.category, ResizeNotice):
+            print(f"{PROG}: notice: {notice.message}", file=sys.stderr)
+    try:
+        result = tryon.run(inputs)
+    except Exception as e:  # a model that loads but cannot run: report, do not trace back
+        return error(f"the model failed to run ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})",
+                     EXIT_FAILURE)  # fmt: skip
+
+    from sievenet_tf.visualization import to_uint8
+
+    images = {args.out: result.tryon_image()}
+    if args.grid:
+        images[grid_path(args.out)] = result.grid(to_uint8(inputs["person"][0]), to_uint8(inputs["cloth"][0]))
+    try:
+        _write_all(images)
+    except OSError as e:
+        return error(f"cannot write the output ({e})", EXIT_FAILURE)
+    print(" ".join(images))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

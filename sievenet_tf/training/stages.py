@@ -1,0 +1,196 @@
+"""The three training stages: which networks train, on what, with which losses.
+
+A stage owns the networks it trains and holds the earlier stages' networks
+frozen (loaded from the run directory). ``terms(batch, training)`` returns the
+stage's named per-example loss terms (each (B,)), ``total`` among them; the
+trainer reduces them with the global batch size.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from sievenet_tf import losses
+from sievenet_tf.data import keys
+from sievenet_tf.models import build_segmenter, build_texture_translator, build_warper
+
+STAGES = ("warp", "segmentation", "texture")
+# File name of each stage's trained network inside RUN_DIR/models/.
+STAGE_MODEL_FILES = {
+    "warp": "warper.keras",
+    "segmentation": "segmenter.keras",
+    "texture": "texture_translator.keras",
+}
+
+
+def _warp_inputs(batch):
+    return {
+        "cloth": batch[keys.CLOTH],
+        "cloth_mask": batch[keys.CLOTH_MASK],
+        "priors": batch[keys.PRIORS],
+    }
+
+
+class WarpStage:
+    """Stage 1: coarse-to-fine warper with L_warp (L1 terms + PGM push/align)."""
+
+    name = "warp"
+
+    def __init__(self, config, vgg, frozen=None):
+        self.config = config
+        self.vgg = vgg
+        self.warper = build_warper(config)
+        self.networks = {"warper": self.warper}
+
+    @property
+    def steps(self):
+        return self.config.train.warp_steps
+
+    def terms(self, batch, training=True, use_triplet=False):
+        weights = self.config.loss
+        outputs = self.warper(_warp_inputs(batch), training=training)
+        terms = losses.warp_loss(
+            outputs,
+            batch[keys.CLOTH_WORN],
+            self.vgg if weights.pgm_align > 0 and weights.warp_pgm > 0 else None,
+            l1_coarse=weights.warp_l1_coarse,
+            l1_fine=weights.warp_l1_fine,
+            pgm=weights.warp_pgm,
+            push=weights.pgm_push,
+            align=weights.pgm_align,
+            push_k=weights.push_k,
+        )
+        return terms, outputs
+
+
+class SegmentationStage:
+    """Stage 2: conditional segmentation with the weighted cross-entropy."""
+
+    name = "segmentation"
+
+    def __init__(self, config, vgg, frozen=None):
+        from sievenet_tf.data import labels
+
+        self.config = config
+        self.segmenter = build_segmenter(config)
+        self.networks = {"segmenter": self.segmenter}
+        weights = labels.class_weights(
+            config.loss.segmentation_background_weight, config.loss.segmentation_skin_weight
+        )
+        if len(weights) != config.segmentation.num_classes:
+            raise ValueError(
+                f"segmentation.num_classes={config.segmentation.num_classes} but the model's "
+                f"label set has {len(weights)} classes"
+            )
+        self.class_weights = tf.constant(weights, tf.float32)
+
+    @property
+    def steps(self):
+        return self.config.train.segmentation_steps
+
+    def terms(self, batch, training=True, use_triplet=False):
+        outputs = self.segmenter(
+            {"priors": batch[keys.PRIORS], "cloth": batch[keys.CLOTH]}, training=training
+        )
+        cross_entropy = losses.weighted_segmentation_cross_entropy(
+            outputs["segmentation_logits"], batch[keys.SEGMENTATION], self.class_weights
+        )
+        return {"cross_entropy": cross_entropy, "total": cross_entropy}, outputs
+
+
+class TextureStage:
+    """Stage 3: SATT with L_tt, plus the duelling triplet term after K steps.
+
+    The warper (and, unless ``train.texture_on_gt_segmentation``, the segmenter)
+    run frozen, in inference mode, on the fly. ``snapshot`` is the frozen earlier
+    copy of the texture network that provides the triplet negative.
+    """
+
+    name = "texture"
+
+    def __init__(self, config, vgg, frozen):
+        self.config = config
+        self.vgg = vgg
+        self.warper = frozen["warper"]
+        self.segmenter = None if config.train.texture_on_gt_segmentation else frozen["segmenter"]
+        self.texture = build_texture_translator(config)
+        self.snapshot = build_texture_translator(config, name="texture_snapshot")
+        self.snapshot.trainable = False
+        self.networks = {"texture_translator": self.texture}
+
+    @property
+    def steps(self):
+        return self.config.train.texture_steps
+
+    def refresh_snapshot(self):
+        """Copy the current texture network into the frozen negative snapshot."""
+        for target, source in zip(self.snapshot.weights, self.texture.weights):
+            target.assign(source)
+
+    def texture_inputs(self, batch):
+        warped = self.warper(_warp_inputs(batch), training=False)
+        num_classes = self.config.segmentation.num_classes
+        if self.segmenter is None:
+            labels = batch[keys.SEGMENTATION]
+        else:
+            logits = self.segmenter(
+                {"priors": batch[keys.PRIORS], "cloth": batch[keys.CLOTH]}, training=False
+            )["segmentation_logits"]
+            labels = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        return {
+            "warped_cloth": tf.stop_gradient(warped["warped_cloth_fine"]),
+            "expected_segmentation": tf.one_hot(labels, num_classes, dtype=tf.float32),
+            "texture_priors": batch[keys.TEXTURE_PRIORS],
+        }, warped
+
+    def terms(self, batch, training=True, use_triplet=False):
+        weights = self.config.loss
+        inputs, warped = self.texture_inputs(batch)
+        outputs = self.texture(inputs, training=training)
+        terms = losses.texture_loss(
+            outputs,
+            batch[keys.PERSON],
+            batch[keys.CLOTH_WORN_MASK],
+            self.vgg if weights.texture_vgg > 0 else None,
+            l1=weights.texture_l1,
+            perceptual=weights.texture_vgg,
+            mask=weights.texture_mask,
+            vgg_layer_weights=weights.vgg_layer_weights,
+        )
+        if use_triplet:
+            negative = self.snapshot(inputs, training=False)["tryon"]
+            triplet = losses.duelling_triplet_loss(
+                outputs["tryon"],
+                batch[keys.PERSON],
+                negative,
+                self.config.triplet.margin,
+                self.config.triplet.distance,
+            )
+        else:
+            triplet = 0.0 * terms["total"]
+        terms["triplet"] = triplet
+        terms["total"] = terms["total"] + self.config.triplet.weight * triplet
+        outputs = dict(outputs)
+        outputs.update(warped)
+        return terms, outputs
+
+
+STAGE_CLASSES = {"warp": WarpStage, "segmentation": SegmentationStage, "texture": TextureStage}
+
+
+def stage_requirements(config, stage: str) -> list[str]:
+    """Earlier stages whose trained networks ``stage`` needs."""
+    if stage == "texture":
+        return ["warp"] if config.train.texture_on_gt_segmentation else ["warp", "segmentation"]
+    return []
+
+
+def load_stage_network(run_dir, stage: str):
+    """Load the trained network of ``stage`` from ``RUN_DIR/models``."""
+    path = run_dir / "models" / STAGE_MODEL_FILES[stage]
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: train the {stage!r} stage first (--stage {stage} or --stage all)"
+        )
+    return keras.saving.load_model(path)
