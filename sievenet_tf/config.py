@@ -358,8 +358,10 @@ def _small_128x96() -> SieveNetConfig:
         warp=WarpConfig(extractor_filters=(32, 64, 128, 128), regressor_filters=(128, 64, 64, 32)),
         segmentation=SegmentationConfig(filters=(32, 64, 128, 128)),
         texture=TextureConfig(filters=(32, 64, 128, 128, 128)),
-        loss=LossConfig(vgg_weights=None),
-        triplet=TripletConfig(start_step=1500, refresh_every=100),
+        # No ImageNet weights offline and a random VGG19 dominates CPU step time:
+        # VGG terms off (set loss.vgg_weights and the weights back on a GPU).
+        loss=LossConfig(vgg_weights=None, pgm_align=0.0, texture_vgg=0.0),
+        triplet=TripletConfig(start_step=2000, refresh_every=100),
         optimizer=OptimizerConfig(learning_rate=2e-4),
         train=TrainConfig(
             batch_size=8,
@@ -388,16 +390,16 @@ def _tiny() -> SieveNetConfig:
         # No ImageNet weights on a CPU demo machine, and a random VGG19 costs ~95% of
         # the step time at this size: the VGG terms (PGM align, perceptual) are off.
         loss=LossConfig(vgg_weights=None, pgm_align=0.0, texture_vgg=0.0),
-        triplet=TripletConfig(start_step=300, refresh_every=50),
+        triplet=TripletConfig(start_step=1000, refresh_every=100),
         optimizer=OptimizerConfig(learning_rate=1e-3),
         train=TrainConfig(
             batch_size=8,
-            warp_steps=600,
-            segmentation_steps=400,
-            texture_steps=600,
-            checkpoint_every=100,
-            log_every=20,
-            image_every=200,
+            warp_steps=1500,
+            segmentation_steps=1000,
+            texture_steps=1500,
+            checkpoint_every=250,
+            log_every=25,
+            image_every=500,
         ),
     )
 

@@ -96,7 +96,9 @@ class _TfliteBackend:
         except (ValueError, RuntimeError) as e:
             raise TryOnError(f"{path}: not a TFLite model ({str(e).splitlines()[0]})") from None
         if "serving_default" not in signatures:
-            raise TryOnError(f"{path}: TFLite model without a serving_default signature (not a SieveNet export)")
+            raise TryOnError(
+                f"{path}: TFLite model without a serving_default signature (not a SieveNet export)"
+            )
         missing = set(INPUT_ORDER) - set(signatures["serving_default"]["inputs"])
         if missing:
             raise TryOnError(f"{path}: not a SieveNet try-on model (inputs lack {sorted(missing)})")
@@ -192,20 +194,26 @@ class TryOn:
         self.image_size = tuple(int(v) for v in self.contract["image_size"])
         self._inputs = {entry["name"]: entry for entry in self.contract["inputs"]}
         self._num_parse_labels = len(self.contract["labels"]["parse"]["names"])
-        self._parse_layout = "viton_hd" if self.contract["labels"]["parse"]["name"] == "viton_hd" else "viton"
+        self._parse_layout = (
+            "viton_hd" if self.contract["labels"]["parse"]["name"] == "viton_hd" else "viton"
+        )
 
     @staticmethod
     def _resolve(path):
         if not os.path.isdir(path):
             return path
-        if os.path.isfile(os.path.join(path, "saved_model.pb")) or os.path.isfile(os.path.join(path, "config.json")):
+        if os.path.isfile(os.path.join(path, "saved_model.pb")) or os.path.isfile(
+            os.path.join(path, "config.json")
+        ):
             return path
         if os.path.isdir(os.path.join(path, "saved_model")):
             return os.path.join(path, "saved_model")
         fp32 = os.path.join(path, "sievenet_fp32.tflite")
         if os.path.isfile(fp32):
             return fp32
-        raise TryOnError(f"{path}: not a model (no saved_model.pb, .tflite export or run config.json)")
+        raise TryOnError(
+            f"{path}: not a model (no saved_model.pb, .tflite export or run config.json)"
+        )
 
     @staticmethod
     def _load_contract(path):
@@ -213,7 +221,9 @@ class TryOn:
 
         found = contract_lib.find_contract(path)
         if found is None:
-            raise TryOnError(f"{path}: no model_contract.json next to the model (export it with export/export.py)")
+            raise TryOnError(
+                f"{path}: no model_contract.json next to the model (export it with export/export.py)"
+            )
         try:
             return contract_lib.load_contract(found)
         except contract_lib.ContractError as e:
@@ -275,7 +285,9 @@ class TryOn:
             if image.mode in ("L", "1", "I", "I;16", "F", "LA", "La") or (
                 image.mode == "P" and _palette_is_gray(image)
             ):
-                raise TryOnError(f"{name} image {path}: grayscale ({image.mode}); an RGB photo is needed")
+                raise TryOnError(
+                    f"{name} image {path}: grayscale ({image.mode}); an RGB photo is needed"
+                )
             if image.mode in ("RGBA", "RGBa", "PA") or "transparency" in image.info:
                 raise TryOnError(
                     f"{name} image {path}: has an alpha channel ({image.mode}); flatten it to an RGB "
@@ -288,7 +300,9 @@ class TryOn:
         else:
             rgb = np.asarray(value)
             if rgb.ndim == 2 or (rgb.ndim == 3 and rgb.shape[-1] == 1):
-                raise TryOnError(f"{name}: grayscale array {rgb.shape}; an RGB (H, W, 3) image is needed")
+                raise TryOnError(
+                    f"{name}: grayscale array {rgb.shape}; an RGB (H, W, 3) image is needed"
+                )
             if rgb.ndim != 3 or rgb.shape[-1] != 3:
                 raise TryOnError(f"{name}: expected an RGB (H, W, 3) array, got shape {rgb.shape}")
             if rgb.dtype != np.uint8:
@@ -306,9 +320,13 @@ class TryOn:
         else:
             ids = np.asarray(value)
             if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
-                raise TryOnError(f"parse: expected an (H, W) integer label map, got {ids.dtype} {ids.shape}")
+                raise TryOnError(
+                    f"parse: expected an (H, W) integer label map, got {ids.dtype} {ids.shape}"
+                )
             if ids.size and (ids.min() < 0 or ids.max() >= self._num_parse_labels):
-                raise TryOnError(f"parse: ids must be in 0..{self._num_parse_labels - 1}, got {ids.min()}..{ids.max()}")
+                raise TryOnError(
+                    f"parse: ids must be in 0..{self._num_parse_labels - 1}, got {ids.min()}..{ids.max()}"
+                )
         return ids.astype(np.uint8)
 
     def _mask(self, value):
@@ -337,7 +355,9 @@ class TryOn:
                 raise TryOnError(f"pose {e}") from None
         points = np.asarray(value, np.float32)
         if points.shape != (18, 3):
-            raise TryOnError(f"keypoints: expected (18, 3) COCO-18 (x, y, confidence), got {points.shape}")
+            raise TryOnError(
+                f"keypoints: expected (18, 3) COCO-18 (x, y, confidence), got {points.shape}"
+            )
         if not np.all(np.isfinite(points)):
             raise TryOnError("keypoints: non-finite values")
         return points
@@ -381,4 +401,6 @@ def _load(path, name):
 def _palette_is_gray(image) -> bool:
     palette = image.getpalette() or []
     triples = np.asarray(palette[: len(palette) // 3 * 3]).reshape(-1, 3)
-    return bool(triples.size) and bool(np.all(triples[:, 0] == triples[:, 1]) and np.all(triples[:, 1] == triples[:, 2]))
+    return bool(triples.size) and bool(
+        np.all(triples[:, 0] == triples[:, 1]) and np.all(triples[:, 1] == triples[:, 2])
+    )

@@ -25,15 +25,23 @@ EXIT_FAILURE = 1  # the model failed to run
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="SieveNet virtual try-on of one person and one cloth.")
-    parser.add_argument("--model", required=True, help=".tflite, SavedModel / export directory, run directory or .keras")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="SieveNet virtual try-on of one person and one cloth."
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help=".tflite, SavedModel / export directory, run directory or .keras",
+    )
     parser.add_argument("--person", required=True, help="RGB photo of the person")
     parser.add_argument("--parse", required=True, help="the person's parse (label PNG)")
     parser.add_argument("--pose", required=True, help="the person's OpenPose keypoints JSON")
     parser.add_argument("--cloth", required=True, help="RGB photo of the flat cloth")
     parser.add_argument("--cloth-mask", required=True, help="the cloth's mask image")
     parser.add_argument("--out", required=True, help="output PNG (the try-on)")
-    parser.add_argument("--grid", action="store_true", help="also write OUT_grid.png with the intermediates")
+    parser.add_argument(
+        "--grid", action="store_true", help="also write OUT_grid.png with the intermediates"
+    )
     parser.add_argument("--threads", type=int, default=2, help="LiteRT threads (default 2)")
     return parser
 
@@ -113,7 +121,9 @@ def main(argv=None) -> int:
 
     images = {args.out: result.tryon_image()}
     if args.grid:
-        images[grid_path(args.out)] = result.grid(to_uint8(inputs["person"][0]), to_uint8(inputs["cloth"][0]))
+        images[grid_path(args.out)] = result.grid(
+            to_uint8(inputs["person"][0]), to_uint8(inputs["cloth"][0])
+        )
     try:
         _write_all(images)
     except OSError as e:

@@ -73,7 +73,9 @@ def test_arrays_work_like_files(exported):
     files = _files(data)
     tryon = TryOn(out)  # an export directory: its SavedModel
     assert tryon.kind == "saved_model"
-    from_files = tryon(files["person"], files["parse"], files["pose"], files["cloth"], files["cloth_mask"])
+    from_files = tryon(
+        files["person"], files["parse"], files["pose"], files["cloth"], files["cloth_mask"]
+    )
     from_arrays = tryon(io.read_image(files["person"]), io.read_parse(files["parse"]),
                         io.read_keypoints(files["pose"]), io.read_image(files["cloth"]),
                         io.read_mask(files["cloth_mask"]))  # fmt: skip
@@ -83,7 +85,9 @@ def test_arrays_work_like_files(exported):
 def test_command_writes_the_tryon_and_the_grid(exported, tmp_path, capsys):
     _, out, data = exported
     target = tmp_path / "result.png"
-    assert main(_argv(os.path.join(out, "sievenet_fp32.tflite"), _files(data), target, "--grid")) == 0
+    assert (
+        main(_argv(os.path.join(out, "sievenet_fp32.tflite"), _files(data), target, "--grid")) == 0
+    )
     assert Image.open(target).size == (48, 64)
     grid = Image.open(tmp_path / "result_grid.png")
     assert grid.size[0] > 6 * 48 and grid.size[1] >= 64
@@ -151,7 +155,9 @@ def test_a_file_that_is_not_a_model(exported, tmp_path, capsys):
         fake = tmp_path / name
         fake.write_bytes(content)
         if name.endswith(".keras"):
-            (tmp_path / "config.json").write_text(open(os.path.join(exported[0], "config.json")).read())
+            (tmp_path / "config.json").write_text(
+                open(os.path.join(exported[0], "config.json")).read()
+            )
         target = tmp_path / "out.png"
         assert main(_argv(str(fake), _files(data), target)) != 0
         err = capsys.readouterr().err.strip()
@@ -163,5 +169,7 @@ def test_a_file_that_is_not_a_model(exported, tmp_path, capsys):
 def test_import_is_cheap_and_tryon_is_lazy():
     code = ("import sys, sievenet_tf; assert 'tensorflow' not in sys.modules, 'TF imported'; "
             "assert 'TryOn' in dir(sievenet_tf); print('ok')")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

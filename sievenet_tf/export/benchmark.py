@@ -36,7 +36,9 @@ MATMUL_SHAPE = (512, 2048, 2048)  # (M, K, N)
 # ---------------------------------------------------------------------- timing
 
 
-def time_interpreter(model_path, num_threads: int, repeats: int = 20, warmup: int = 3, inputs=None) -> float:
+def time_interpreter(
+    model_path, num_threads: int, repeats: int = 20, warmup: int = 3, inputs=None
+) -> float:
     """Median milliseconds of ``invoke()`` on fixed inputs (random if not given)."""
     from sievenet_tf.export.parity import make_interpreter
 
@@ -67,13 +69,17 @@ def matmul_model(path) -> str:
     if not os.path.isfile(path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         m, k, n = MATMUL_SHAPE
-        weights = tf.constant(np.random.default_rng(0).standard_normal((k, n)).astype(np.float32) * 0.01)
+        weights = tf.constant(
+            np.random.default_rng(0).standard_normal((k, n)).astype(np.float32) * 0.01
+        )
 
         @tf.function(input_signature=[tf.TensorSpec((m, k), tf.float32, name="x")])
         def matmul(x):
             return {"y": tf.matmul(x, weights)}
 
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([matmul.get_concrete_function()])
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [matmul.get_concrete_function()]
+        )
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         tflite_lib.write_bytes(path, converter.convert())
     return path
@@ -140,29 +146,51 @@ def component_models(sievenet, config, parse_layout: str) -> dict:
 
     models = {"tryon": (build_tryon_model(sievenet, config, parse_layout, batch_size=1), {})}
 
-    person, parse, keypoints = inp("person", (height, width, 3)), inp("parse", (height, width), "int32"), inp("keypoints", (num_keypoints, 3))
+    person, parse, keypoints = (
+        inp("person", (height, width, 3)),
+        inp("parse", (height, width), "int32"),
+        inp("keypoints", (num_keypoints, 3)),
+    )
     priors = PriorsLayer((height, width), num_keypoints, config.data.keypoint_style,
                          config.data.keypoint_radius, config.data.shape_downsample,
                          parse_layout=parse_layout, name="priors")(person, parse, keypoints)  # fmt: skip
     models["priors"] = (keras.Model([person, parse, keypoints], {"priors": priors["priors"],
                         "texture_priors": priors["texture_priors"]}), {"keypoints": (0, min(height, width))})  # fmt: skip
 
-    cloth, cloth_mask, priors_in = inp("cloth", (height, width, 3)), inp("cloth_mask", (height, width, 1)), inp("priors", (height, width, prior_channels))
+    cloth, cloth_mask, priors_in = (
+        inp("cloth", (height, width, 3)),
+        inp("cloth_mask", (height, width, 1)),
+        inp("priors", (height, width, prior_channels)),
+    )
     warp = sievenet.warper({"cloth": cloth, "cloth_mask": cloth_mask, "priors": priors_in})
     models["warper"] = (keras.Model([cloth, cloth_mask, priors_in],
                                     {"warped_cloth_fine": warp["warped_cloth_fine"],
                                      "warped_cloth_coarse": warp["warped_cloth_coarse"]}), {"priors": (0, 1)})  # fmt: skip
 
-    cloth, theta, theta_fine = inp("cloth", (height, width, 3)), inp("theta", (n_theta,)), inp("theta_fine", (n_theta,))
+    cloth, theta, theta_fine = (
+        inp("cloth", (height, width, 3)),
+        inp("theta", (n_theta,)),
+        inp("theta_fine", (n_theta,)),
+    )
     warp_layer = TpsWarp((height, width), config.warp.grid_size, "border", name="warp_cloth")
     models["warp"] = (keras.Model([cloth, theta, theta_fine], {"coarse": warp_layer(cloth, theta),
                                    "fine": warp_layer(cloth, theta_fine)}), {"theta": (-0.1, 0.1), "theta_fine": (-0.1, 0.1)})  # fmt: skip
 
-    priors_in, cloth = inp("priors", (height, width, prior_channels)), inp("cloth", (height, width, 3))
+    priors_in, cloth = (
+        inp("priors", (height, width, prior_channels)),
+        inp("cloth", (height, width, 3)),
+    )
     logits = sievenet.segmenter({"priors": priors_in, "cloth": cloth})["segmentation_logits"]
-    models["segmenter"] = (keras.Model([priors_in, cloth], {"segmentation_logits": logits}), {"priors": (0, 1)})
+    models["segmenter"] = (
+        keras.Model([priors_in, cloth], {"segmentation_logits": logits}),
+        {"priors": (0, 1)},
+    )
 
-    warped, segmentation, texture_priors = inp("warped_cloth", (height, width, 3)), inp("expected_segmentation", (height, width, num_classes)), inp("texture_priors", (height, width, 3))
+    warped, segmentation, texture_priors = (
+        inp("warped_cloth", (height, width, 3)),
+        inp("expected_segmentation", (height, width, num_classes)),
+        inp("texture_priors", (height, width, 3)),
+    )
     texture = sievenet.texture_translator({"warped_cloth": warped, "expected_segmentation": segmentation,
                                            "texture_priors": texture_priors})  # fmt: skip
     models["texture_translator"] = (keras.Model([warped, segmentation, texture_priors], {"tryon": texture["tryon"]}),
@@ -203,8 +231,13 @@ def _convert_component(model, ranges, quantization, path):
         specs = [tf.TensorSpec(t.shape, t.dtype, name=n) for t, n in zip(model.inputs, names)]
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint("serving_default", tf.function(lambda *args: model(dict(zip(names, args)))),
-                             input_signature=specs)  # fmt: skip
+
+        def serve(*args):
+            return model(dict(zip(names, args)))
+
+        archive.add_endpoint(
+            "serving_default", tf.function(serve, autograph=False), input_signature=specs
+        )
         archive.write_out(os.path.join(directory, "sm"), verbose=False)
         data = tflite_lib.convert(os.path.join(directory, "sm"), quantization,
                                   representative_examples=lambda: iter(examples))  # fmt: skip
@@ -218,8 +251,15 @@ def _convert_component(model, ranges, quantization, path):
 # ---------------------------------------------------------------------- driver
 
 
-def run_benchmark(export_dir, run_dir=None, formats=None, threads=(1, 2), repeats: int = 20,
-                  components: bool = True, log=print) -> dict:
+def run_benchmark(
+    export_dir,
+    run_dir=None,
+    formats=None,
+    threads=(1, 2),
+    repeats: int = 20,
+    components: bool = True,
+    log=print,
+) -> dict:
     """Benchmark an export directory; writes ``benchmark.json`` and ``benchmark.md``.
 
     Args:
@@ -249,14 +289,20 @@ def run_benchmark(export_dir, run_dir=None, formats=None, threads=(1, 2), repeat
         raise FileNotFoundError(f"{export_dir}: no sievenet_*.tflite to benchmark")
     work = os.path.join(export_dir, "benchmark_models")
     results = {
-        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version(),
-                    "runtime": "ai_edge_litert " + _version("ai-edge-litert") + " (XNNPACK)"},  # fmt: skip
+        "machine": {
+            "cpu": _cpu_name(),
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "runtime": "ai_edge_litert " + _version("ai-edge-litert") + " (XNNPACK)",
+        },  # fmt: skip
         "repeats": repeats,
         "matmul_gflops": {},
         "formats": {},
     }
     for count in threads:
-        results["matmul_gflops"][str(count)] = round(matmul_gflops(os.path.join(work, "matmul_fp32.tflite"), count), 1)
+        results["matmul_gflops"][str(count)] = round(
+            matmul_gflops(os.path.join(work, "matmul_fp32.tflite"), count), 1
+        )
         log(f"float32 matmul, {count} thread(s): {results['matmul_gflops'][str(count)]} GFLOP/s")
 
     models = {}
@@ -269,7 +315,9 @@ def run_benchmark(export_dir, run_dir=None, formats=None, threads=(1, 2), repeat
         results["params"] = {"total": int(sievenet.count_params()),
                              **{name: int(getattr(sievenet, name).count_params())
                                 for name in ("warper", "segmenter", "texture_translator")}}  # fmt: skip
-        results["gmacs"] = {name: round(count_macs(model) / 1e9, 3) for name, (model, _) in models.items()}
+        results["gmacs"] = {
+            name: round(count_macs(model) / 1e9, 3) for name, (model, _) in models.items()
+        }
         log(f"params {results['params']}, GMACs {results['gmacs']}")
 
     for fmt in formats:
@@ -280,7 +328,9 @@ def run_benchmark(export_dir, run_dir=None, formats=None, threads=(1, 2), repeat
             for name in COMPONENTS:
                 model, ranges = models[name]
                 t0 = time.monotonic()
-                component_paths[name] = _convert_component(model, ranges, fmt, os.path.join(work, fmt, f"{name}.tflite"))
+                component_paths[name] = _convert_component(
+                    model, ranges, fmt, os.path.join(work, fmt, f"{name}.tflite")
+                )
                 log(f"{fmt}: {name} converted ({time.monotonic() - t0:.0f} s)")
         for count in threads:
             key = str(count)
@@ -289,7 +339,9 @@ def run_benchmark(export_dir, run_dir=None, formats=None, threads=(1, 2), repeat
                 name: round(time_interpreter(component_path, count, repeats), 2)
                 for name, component_path in component_paths.items()
             }
-            log(f"{fmt}, {count} thread(s): try-on {entry['latency_ms'][key]} ms, components {entry['components_ms'][key]}")
+            log(
+                f"{fmt}, {count} thread(s): try-on {entry['latency_ms'][key]} ms, components {entry['components_ms'][key]}"
+            )
         if "gmacs" in results:
             entry["gflops_achieved"] = {key: round(2 * results["gmacs"]["tryon"] / (ms * 1e-3), 1)
                                         for key, ms in entry["latency_ms"].items()}  # fmt: skip
@@ -310,7 +362,8 @@ def format_table(results: dict) -> str:
         f"Preset {results.get('preset', '?')} at {'x'.join(map(str, results.get('image_size', ['?'])))}, "
         f"batch 1, {machine['runtime']}, {machine['cpu']} ({machine['cores']} cores); median of "
         f"{results['repeats']} runs. Measured float32 matmul: "
-        + ", ".join(f"{v} GFLOP/s ({k} thr)" for k, v in results["matmul_gflops"].items()) + ".",
+        + ", ".join(f"{v} GFLOP/s ({k} thr)" for k, v in results["matmul_gflops"].items())
+        + ".",
     ]
     if "params" in results:
         p, g = results["params"], results["gmacs"]
@@ -332,7 +385,11 @@ def format_table(results: dict) -> str:
             def cell(name, parts=parts):
                 return f"{parts[name]:.1f}" if name in parts else "-"
 
-            warp = f"{parts['warp']:.2f} ({100 * parts['warp'] / latency:.1f} %)" if "warp" in parts else "-"
+            warp = (
+                f"{parts['warp']:.2f} ({100 * parts['warp'] / latency:.1f} %)"
+                if "warp" in parts
+                else "-"
+            )
             gflops = entry.get("gflops_achieved", {}).get(key, "-")
             lines.append(
                 f"| {fmt} | {key} | {entry['file_bytes'] / 1e6:.1f} | {latency:.1f} | {cell('priors')} | "
@@ -368,7 +425,9 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(prog="benchmark.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("export_dir")
-    parser.add_argument("--run", help="run directory (default: the one named in parity_report.json)")
+    parser.add_argument(
+        "--run", help="run directory (default: the one named in parity_report.json)"
+    )
     parser.add_argument("--formats", help="comma-separated TFLite formats (default: all present)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--repeats", type=int, default=20)
@@ -377,7 +436,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         threads = tuple(int(t) for t in args.threads.split(","))
-        formats = [tflite_lib.check_quantization(f) for f in args.formats.split(",")] if args.formats else None
+        formats = (
+            [tflite_lib.check_quantization(f) for f in args.formats.split(",")]
+            if args.formats
+            else None
+        )
         results = run_benchmark(args.export_dir, args.run, formats, threads, args.repeats,
                                 not args.no_components, log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
     except (ValueError, FileNotFoundError) as e:

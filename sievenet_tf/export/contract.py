@@ -150,7 +150,9 @@ def load_contract(path) -> dict:
             f"{path}: contract format_version {version!r} is not supported (this reader "
             f"understands version {FORMAT_VERSION})"
         )
-    missing = [key for key in ("image_size", "inputs", "outputs", "normalization") if key not in contract]
+    missing = [
+        key for key in ("image_size", "inputs", "outputs", "normalization") if key not in contract
+    ]
     if missing:
         raise ContractError(f"{path}: contract lacks {missing}")
     return contract

@@ -25,11 +25,15 @@ def to_model_inputs(raw: dict) -> dict:
         "parse": raw[keys.PARSE].astype(np.int32)[None],
         "keypoints": raw[keys.KEYPOINTS].astype(np.float32)[None],
         "cloth": (raw[keys.CLOTH].astype(np.float32) / 127.5 - 1.0)[None],
-        "cloth_mask": raw[keys.CLOTH_MASK].astype(np.float32).reshape(raw[keys.CLOTH].shape[:2] + (1,))[None],
+        "cloth_mask": raw[keys.CLOTH_MASK]
+        .astype(np.float32)
+        .reshape(raw[keys.CLOTH].shape[:2] + (1,))[None],
     }
 
 
-def load_examples(root, config, count: int, split: str = "train", layout: str = "auto", offset: int = 0):
+def load_examples(
+    root, config, count: int, split: str = "train", layout: str = "auto", offset: int = 0
+):
     """Decode up to ``count`` paired examples of ``split`` as model inputs.
 
     Examples with a bad file are skipped (their problem is counted); the order is

@@ -61,14 +61,18 @@ def load_run(run_dir, model_file=None):
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f"{run_dir}: not a run directory (no config.json)")
     config = SieveNetConfig.load(config_path)
-    composed = os.fspath(model_file) if model_file is not None else os.path.join(run_dir, "sievenet.keras")
+    composed = (
+        os.fspath(model_file) if model_file is not None else os.path.join(run_dir, "sievenet.keras")
+    )
     stages = {name: os.path.join(run_dir, "models", f"{name}.keras")
               for name in ("warper", "segmenter", "texture_translator")}  # fmt: skip
     try:
         if os.path.isfile(composed):
             sievenet = keras.saving.load_model(composed, compile=False)
         elif all(os.path.isfile(path) for path in stages.values()):
-            loaded = {name: keras.saving.load_model(path, compile=False) for name, path in stages.items()}
+            loaded = {
+                name: keras.saving.load_model(path, compile=False) for name, path in stages.items()
+            }
             sievenet = build_sievenet(config, **loaded)
         else:
             raise FileNotFoundError(
@@ -78,7 +82,9 @@ def load_run(run_dir, model_file=None):
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
         if isinstance(e, FileNotFoundError):
             raise
-        raise ValueError(f"{run_dir}: cannot load the Keras model ({type(e).__name__}: {e})") from None
+        raise ValueError(
+            f"{run_dir}: cannot load the Keras model ({type(e).__name__}: {e})"
+        ) from None
     for attribute in ("warper", "segmenter", "texture_translator"):
         if not hasattr(sievenet, attribute):
             raise ValueError(f"{composed}: not a SieveNet model (no {attribute})")
@@ -92,7 +98,9 @@ def parse_formats(text: str) -> list[str]:
         return list(FORMATS)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise ValueError(f"--formats: unknown {unknown or text!r}; choose from {', '.join(FORMATS)}")
+        raise ValueError(
+            f"--formats: unknown {unknown or text!r}; choose from {', '.join(FORMATS)}"
+        )
     return list(dict.fromkeys(formats))
 
 
@@ -116,7 +124,9 @@ def _examples(config, data_root, layout, num_calibration, num_parity, log):
         parity, _ = load_examples(data_root, config, num_parity, "test", layout)
     except (OSError, ValueError):
         # No test split: parity on the train pairs after the calibration ones.
-        parity, _ = load_examples(data_root, config, num_parity, "train", layout, offset=len(calibration))
+        parity, _ = load_examples(
+            data_root, config, num_parity, "train", layout, offset=len(calibration)
+        )
     return calibration, parity, os.fspath(data_root), generated
 
 
@@ -130,11 +140,23 @@ def _check_saved_model(directory, tryon_model, examples) -> dict:
         expected = tryon_model(example, training=False)
         got = serving(**{name: tf.constant(value) for name, value in example.items()})
         for name in OUTPUT_NAMES:
-            difference = float(np.max(np.abs(np.asarray(got[name], np.float64) - np.asarray(expected[name]))))
+            difference = float(
+                np.max(np.abs(np.asarray(got[name], np.float64) - np.asarray(expected[name])))
+            )
             worst[name] = max(worst.get(name, 0.0), difference)
     passed = all(v <= SAVED_MODEL_MAX_ABS for v in worst.values())
-    failures = [] if passed else [f"max abs difference {max(worst.values()):.3g} > {SAVED_MODEL_MAX_ABS:g}"]
-    return {"format": "saved_model", "path": directory, "max_abs": worst, "passed": passed, "failures": failures}
+    failures = (
+        []
+        if passed
+        else [f"max abs difference {max(worst.values()):.3g} > {SAVED_MODEL_MAX_ABS:g}"]
+    )
+    return {
+        "format": "saved_model",
+        "path": directory,
+        "max_abs": worst,
+        "passed": passed,
+        "failures": failures,
+    }
 
 
 def export_run(
@@ -184,15 +206,20 @@ def export_run(
     calibration, parity_examples, data_root, generated = _examples(
         config, calibration_data, layout, num_calibration, num_parity, log
     )
-    log(f"examples: {len(calibration)} for calibration, {len(parity_examples)} for parity ({data_root})")
+    log(
+        f"examples: {len(calibration)} for calibration, {len(parity_examples)} for parity ({data_root})"
+    )
 
     report = {
         "run_dir": os.path.abspath(os.fspath(run_dir)),
         "preset": config.name,
         "image_size": list(config.data.image_size),
         "parse_layout": parse_layout,
-        "data": {"root": data_root if generated is None else "synthetic (temporary)",
-                 "num_calibration": len(calibration), "num_parity": len(parity_examples)},  # fmt: skip
+        "data": {
+            "root": data_root if generated is None else "synthetic (temporary)",
+            "num_calibration": len(calibration),
+            "num_parity": len(parity_examples),
+        },  # fmt: skip
         "int8_float_layers": list(float_layers),
         "files": {},
         "ops": {},
@@ -217,7 +244,9 @@ def export_run(
         if tflite_formats:
             from sievenet_tf.export.saved_model import export_saved_model
 
-            batch1_dir = export_saved_model(tryon_batch1, os.path.join(temporary, "saved_model_batch1"))
+            batch1_dir = export_saved_model(
+                tryon_batch1, os.path.join(temporary, "saved_model_batch1")
+            )
             for fmt in tflite_formats:
                 t0 = time.monotonic()
                 name = tflite_lib.file_name(fmt)
@@ -231,7 +260,9 @@ def export_run(
                 report["ops"][fmt] = result["ops"]
                 log(f"{fmt}: {name} {result['bytes'] / 1e6:.2f} MB, {sum(result['ops'].values())} ops, "
                     f"builtins only ({time.monotonic() - t0:.0f} s)")  # fmt: skip
-        parity = parity_lib.check_parity(tryon_batch1, tflite_paths, parity_examples, thresholds, num_threads)
+        parity = parity_lib.check_parity(
+            tryon_batch1, tflite_paths, parity_examples, thresholds, num_threads
+        )
         report["thresholds"] = parity["thresholds"]
         report["variants"].update(parity["variants"])
         for fmt in tflite_paths:

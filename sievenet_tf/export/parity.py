@@ -49,7 +49,9 @@ def make_interpreter(model_path, num_threads: int = 2):
 def run_tflite(model_path, examples, num_threads: int = 2, signature: str = "serving_default"):
     """Run a ``.tflite`` try-on on input dicts; returns a list of output dicts."""
     runner = make_interpreter(model_path, num_threads).get_signature_runner(signature)
-    return [{name: np.array(value) for name, value in runner(**example).items()} for example in examples]
+    return [
+        {name: np.array(value) for name, value in runner(**example).items()} for example in examples
+    ]
 
 
 def run_keras(tryon_model, examples):
@@ -90,7 +92,9 @@ def ssim(image, reference, data_range: float = 2.0) -> float:
         var_a = blur(a * a) - mu_a**2
         var_b = blur(b * b) - mu_b**2
         cov = blur(a * b) - mu_a * mu_b
-        ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+        ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+            (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+        )
         scores.append(ssim_map.mean())
     return float(np.mean(scores))
 
@@ -102,7 +106,11 @@ class VariantParity:
     format: str
     path: str
     file_bytes: int
-    max_abs: dict  # output name -> max abs difference against Keras (float outputs)
+    max_abs: (
+        dict  # output name -> max abs difference against Keras, examples whose segmentation agrees
+    )
+    max_abs_all: dict  # the same over every example
+    examples_segmentation_equal: int  # examples whose expected segmentation is identical
     segmentation_agreement: float  # fraction of pixels with the same expected class
     psnr: float  # try-on vs the float try-on, dB (mean over examples)
     ssim: float
@@ -112,28 +120,51 @@ class VariantParity:
 
 def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) -> VariantParity:
     """Compare one variant's outputs with the Keras outputs on the same examples."""
-    max_abs = {}
-    for name in OUTPUT_NAMES:
-        if name == "expected_segmentation":
-            continue
-        max_abs[name] = float(
-            max(np.max(np.abs(out[name].astype(np.float64) - ref[name])) for out, ref in zip(outputs, reference))
-        )
+    # An argmax is discontinuous: where two segmentation logits nearly tie, float
+    # round-off alone can flip a class, and the texture network then renders that
+    # neighbourhood differently. The max abs differences are therefore taken over
+    # the examples whose expected segmentation agrees exactly ("max_abs"); flips are
+    # measured by "segmentation_agreement", and "max_abs_all" covers every example.
+    same = [
+        bool(np.array_equal(out["expected_segmentation"], ref["expected_segmentation"]))
+        for out, ref in zip(outputs, reference)
+    ]
+    float_names = [name for name in OUTPUT_NAMES if name != "expected_segmentation"]
+
+    def worst(pairs):
+        return {
+            name: float(
+                max(
+                    (np.max(np.abs(o[name].astype(np.float64) - r[name])) for o, r in pairs),
+                    default=0.0,
+                )
+            )
+            for name in float_names
+        }
+
+    pairs = list(zip(outputs, reference))
+    max_abs_all = worst(pairs)
+    max_abs = worst([pair for pair, equal in zip(pairs, same) if equal])
     agreement = float(
-        np.mean([np.mean(out["expected_segmentation"] == ref["expected_segmentation"])
-                 for out, ref in zip(outputs, reference)])  # fmt: skip
+        np.mean(
+            [np.mean(o["expected_segmentation"] == r["expected_segmentation"]) for o, r in pairs]
+        )
     )
     psnrs = [psnr(out["tryon"], ref["tryon"]) for out, ref in zip(outputs, reference)]
     finite = [p for p in psnrs if np.isfinite(p)]
     # Identical images have an infinite PSNR; reports cap it (JSON has no infinity).
     mean_psnr = min(float(np.mean(finite)), PSNR_CAP) if finite else PSNR_CAP
-    mean_ssim = float(np.mean([ssim(out["tryon"], ref["tryon"]) for out, ref in zip(outputs, reference)]))
+    mean_ssim = float(
+        np.mean([ssim(out["tryon"], ref["tryon"]) for out, ref in zip(outputs, reference)])
+    )
     failures = []
     limit = thresholds.get("max_abs")
     if limit is not None:
-        worst = max(max_abs, key=max_abs.get)
-        if max_abs[worst] > limit:
-            failures.append(f"max abs difference {max_abs[worst]:.3g} on {worst!r} > {limit:g}")
+        if not any(same):
+            failures.append("the expected segmentation differs on every example")
+        name = max(max_abs, key=max_abs.get)
+        if max_abs[name] > limit:
+            failures.append(f"max abs difference {max_abs[name]:.3g} on {name!r} > {limit:g}")
     limit = thresholds.get("min_segmentation_agreement")
     if limit is not None and agreement < limit:
         failures.append(f"expected_segmentation agrees on {agreement:.4%} of pixels < {limit:.2%}")
@@ -148,6 +179,8 @@ def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) ->
         path=os.fspath(path),
         file_bytes=os.path.getsize(path),
         max_abs=max_abs,
+        max_abs_all=max_abs_all,
+        examples_segmentation_equal=int(sum(same)),
         segmentation_agreement=agreement,
         psnr=mean_psnr,
         ssim=mean_ssim,
@@ -156,7 +189,9 @@ def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) ->
     )
 
 
-def check_parity(tryon_model, files: dict, examples, thresholds: dict | None = None, num_threads: int = 2) -> dict:
+def check_parity(
+    tryon_model, files: dict, examples, thresholds: dict | None = None, num_threads: int = 2
+) -> dict:
     """Run every ``.tflite`` on ``examples`` and compare with the Keras model.
 
     Args:
@@ -175,7 +210,9 @@ def check_parity(tryon_model, files: dict, examples, thresholds: dict | None = N
     variants = {}
     for fmt, path in files.items():
         outputs = run_tflite(path, examples, num_threads)
-        variants[fmt] = dataclasses.asdict(compare(fmt, path, reference, outputs, thresholds.get(fmt, {})))
+        variants[fmt] = dataclasses.asdict(
+            compare(fmt, path, reference, outputs, thresholds.get(fmt, {}))
+        )
     return {
         "num_examples": len(examples),
         "thresholds": {fmt: thresholds.get(fmt, {}) for fmt in files},
@@ -201,14 +238,16 @@ def format_report(report: dict) -> str:
         f"Parity against the Keras model on {report['num_examples']} real examples "
         "(PSNR/SSIM: try-on vs the float try-on)",
         "",
-        "| format | file MB | max abs (try-on) | max abs (any output) | segmentation agreement | PSNR dB | SSIM | passed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| format | file MB | max abs (try-on) | max abs (any output) | max abs (all examples) "
+        "| segmentation agreement | PSNR dB | SSIM | passed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for fmt, v in report["variants"].items():
         worst = max(v["max_abs"].values())
         lines.append(
             f"| {fmt} | {v['file_bytes'] / 1e6:.2f} | {v['max_abs']['tryon']:.3g} | {worst:.3g} | "
-            f"{v['segmentation_agreement']:.4f} | {v['psnr']:.2f} | {v['ssim']:.4f} | "
+            f"{max(v['max_abs_all'].values()):.3g} ({v['examples_segmentation_equal']}/{report['num_examples']} "
+            f"equal) | {v['segmentation_agreement']:.5f} | {v['psnr']:.2f} | {v['ssim']:.4f} | "
             f"{'yes' if v['passed'] else 'NO: ' + '; '.join(v['failures'])} |"
         )
     return "\n".join(lines)

@@ -87,6 +87,8 @@ def convert(
         ExportError: the graph needs a non-builtin op.
     """
     check_quantization(quantization)
+    if quantization == "int8" and representative_examples is None:
+        raise ValueError("int8 quantisation needs representative_examples (calibration data)")
     converter = _converter(saved_model_dir)
     if quantization == "fp16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -95,8 +97,6 @@ def convert(
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     try:
         if quantization == "int8":
-            if representative_examples is None:
-                raise ValueError("int8 quantisation needs representative_examples (calibration data)")
             model = _convert_int8(converter, representative_examples, tuple(float_layers))
         else:
             model = converter.convert()
@@ -113,7 +113,10 @@ def _conversion_error(quantization, error):
     hint = ""
     if "Flex" in text or "TF Select" in text or "neither a custom op nor a flex op" in text:
         hint = " (the graph needs a TensorFlow op that TFLite has only as a Flex op; exports are builtins-only)"
-    first = next((line for line in text.splitlines() if "error" in line.lower()), text.splitlines()[0] if text else "")
+    first = next(
+        (line for line in text.splitlines() if "error" in line.lower()),
+        text.splitlines()[0] if text else "",
+    )
     return ExportError(f"{quantization}: TFLite conversion failed{hint}: {first.strip()[:400]}")
 
 
@@ -186,14 +189,20 @@ def op_counts(model: bytes) -> dict[str, int]:
     from tensorflow.lite.python import schema_py_generated as schema
 
     builtin_names = {
-        value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")
+        value: name
+        for name, value in vars(schema.BuiltinOperator).items()
+        if not name.startswith("_")
     }
     flat = _flatbuffer(model)
     names = []
     for code in flat.operatorCodes:
         builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
         if builtin == schema.BuiltinOperator.CUSTOM:
-            custom = code.customCode.decode() if isinstance(code.customCode, bytes) else str(code.customCode)
+            custom = (
+                code.customCode.decode()
+                if isinstance(code.customCode, bytes)
+                else str(code.customCode)
+            )
             names.append(f"CUSTOM:{custom}")
         else:
             names.append(builtin_names.get(builtin, f"UNKNOWN_{builtin}"))
@@ -210,7 +219,9 @@ def check_builtin_ops(model: bytes, what: str = "model") -> dict[str, int]:
         The op counts of :func:`op_counts`.
     """
     counts = op_counts(model)
-    offending = sorted(name for name in counts if name.startswith(("CUSTOM", "UNKNOWN")) or "Flex" in name)
+    offending = sorted(
+        name for name in counts if name.startswith(("CUSTOM", "UNKNOWN")) or "Flex" in name
+    )
     if offending:
         raise ExportError(f"{what}: non-builtin ops in the TFLite model: {offending}")
     return counts
@@ -245,7 +256,9 @@ def export_tflite(
     try:
         if saved_model_dir is None:
             temporary_dir = tempfile.mkdtemp(prefix="sievenet_tflite_")
-            saved_model_dir = export_saved_model(tryon_model_batch1, os.path.join(temporary_dir, "saved_model"))
+            saved_model_dir = export_saved_model(
+                tryon_model_batch1, os.path.join(temporary_dir, "saved_model")
+            )
         model = convert(saved_model_dir, quantization, representative_examples, float_layers)
     finally:
         if temporary_dir is not None:

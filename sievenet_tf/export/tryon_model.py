@@ -94,7 +94,9 @@ def input_specs(config, batch_size: int | None = 1) -> dict:
     }
 
 
-def build_tryon_model(sievenet, config, parse_layout: str | None = None, batch_size: int | None = 1):
+def build_tryon_model(
+    sievenet, config, parse_layout: str | None = None, batch_size: int | None = 1
+):
     """Wrap a (trained) :class:`SieveNet` into the end-to-end try-on model.
 
     Args:

@@ -46,4 +46,6 @@ def make_data(directory, num_train: int = 12, num_test: int = 4, image_size=(64,
     """A small synthetic dataset in the CP-VTON layout."""
     from sievenet_tf.data.synthetic import generate
 
-    return os.fspath(generate(directory, num_train, num_test, image_size=image_size, seed=0, progress=False))
+    return os.fspath(
+        generate(directory, num_train, num_test, image_size=image_size, seed=0, progress=False)
+    )

@@ -19,10 +19,22 @@ def test_contract_follows_the_documented_format(tiny_config, tmp_path):
     assert contract["preset"] == "tiny"
     assert contract["image_size"] == [64, 48]
     assert contract["signature"] == "serving_default"
-    assert [i["name"] for i in contract["inputs"]] == ["person", "parse", "keypoints", "cloth", "cloth_mask"]
+    assert [i["name"] for i in contract["inputs"]] == [
+        "person",
+        "parse",
+        "keypoints",
+        "cloth",
+        "cloth_mask",
+    ]
     outputs = {o["name"]: o for o in contract["outputs"]}
     assert sorted(outputs) == sorted(
-        ["tryon", "warped_cloth_coarse", "warped_cloth_fine", "expected_segmentation", "composition_mask"]
+        [
+            "tryon",
+            "warped_cloth_coarse",
+            "warped_cloth_fine",
+            "expected_segmentation",
+            "composition_mask",
+        ]
     )
     inputs = {i["name"]: i for i in contract["inputs"]}
     assert inputs["parse"] == {"name": "parse", "shape": [1, 64, 48], "dtype": "int32", "range": [0, 19],
@@ -30,7 +42,11 @@ def test_contract_follows_the_documented_format(tiny_config, tmp_path):
     assert inputs["keypoints"]["shape"] == [1, 18, 3]
     assert outputs["expected_segmentation"]["dtype"] == "int32"
     assert contract["normalization"]["image"]["scale"] == pytest.approx(1 / 127.5)
-    assert len(contract["labels"]["model"]["colors"]) == len(contract["labels"]["model"]["names"]) == 20
+    assert (
+        len(contract["labels"]["model"]["colors"])
+        == len(contract["labels"]["model"]["names"])
+        == 20
+    )
     assert contract["labels"]["parse"]["names"][5] == "upper_clothes"
     assert len(contract["keypoint_names"]) == 18
     path = write_contract(tmp_path, contract)

@@ -27,7 +27,10 @@ def test_conversion_needing_flex_ops_fails(tmp_path):
 
 def test_flatbuffer_check_catches_flex_ops(tmp_path):
     converter = tf.lite.TFLiteConverter.from_saved_model(_saved_model(tmp_path))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+        tf.lite.OpsSet.SELECT_TF_OPS,
+    ]
     model = converter.convert()  # "it converted"...
     assert any(name.startswith("CUSTOM:Flex") for name in tflite_lib.op_counts(model))
     with pytest.raises(tflite_lib.ExportError, match="non-builtin ops.*FlexBitwiseAnd"):

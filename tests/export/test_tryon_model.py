@@ -53,11 +53,14 @@ def test_matches_sievenet_on_pipeline_priors(tiny_config, rng):
         keypoint_style=data.keypoint_style, keypoint_radius=data.keypoint_radius,
         shape_downsample=data.shape_downsample,
     )  # fmt: skip
+    inputs = {name: tf.constant(value) for name, value in inputs.items()}
     expected = sievenet({"cloth": inputs["cloth"], "cloth_mask": inputs["cloth_mask"],
                          "priors": priors["priors"], "texture_priors": priors["texture_priors"]})  # fmt: skip
     got = model(inputs)
     for name in OUTPUT_NAMES:
-        np.testing.assert_allclose(np.asarray(got[name]), np.asarray(expected[name]), atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(
+            np.asarray(got[name]), np.asarray(expected[name]), atol=1e-5, err_msg=name
+        )
 
 
 def test_one_hot_equals_sievenet_layer(rng):
