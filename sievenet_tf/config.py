@@ -66,6 +66,8 @@ class WarpConfig:
     # Regressor: the first two are stride-2 4x4 convs, the rest 3x3 convs.
     regressor_filters: tuple[int, ...] = (512, 256, 128, 64)
     normalization: str = "batch"
+    # False: single-stage warp (CP-VTON GMM), the ablation baseline.
+    fine_stage: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class TextureConfig:
     filters: tuple[int, ...] = (64, 128, 256, 512, 512, 512)
     normalization: str = "instance"
     dropout: float = 0.0
+    # "segmentation" (SATT: the expected segmentation guides the rendering) or
+    # "priors" (CP-VTON TOM-style: pose and body shape only), the ablation baseline.
+    conditioning: str = "segmentation"
 
 
 @dataclass(frozen=True)
@@ -282,6 +287,10 @@ def validate(config: SieveNetConfig) -> None:
             raise ValueError(
                 f"normalization must be one of {NORMALIZATIONS}, got {section.normalization!r}"
             )
+    if config.texture.conditioning not in ("segmentation", "priors"):
+        raise ValueError(
+            f"texture.conditioning must be 'segmentation' or 'priors', got {config.texture.conditioning!r}"
+        )
     if config.warp.grid_size < 2:
         raise ValueError(f"warp.grid_size must be >= 2, got {config.warp.grid_size}")
     if len(config.warp.regressor_filters) < 2:

@@ -17,6 +17,7 @@ def build_warper(config, name="warper"):
         extractor_extra_convs=config.warp.extractor_extra_convs,
         regressor_filters=config.warp.regressor_filters,
         normalization=config.warp.normalization,
+        fine_stage=config.warp.fine_stage,
         name=name,
     )
 
@@ -42,15 +43,23 @@ def build_texture_translator(config, name="texture_translator"):
         filters=config.texture.filters,
         normalization=config.texture.normalization,
         dropout=config.texture.dropout,
+        conditioning=config.texture.conditioning,
+        prior_channels=config.data.prior_channels,
         name=name,
     )
 
 
 def build_sievenet(config, warper=None, segmenter=None, texture_translator=None):
-    """:class:`SieveNet` from given (trained) stage networks, building missing ones."""
+    """:class:`SieveNet` from given (trained) stage networks, building missing ones.
+
+    With ``texture.conditioning="priors"`` (the ablation baseline) there is no
+    segmentation network.
+    """
+    if segmenter is None and config.texture.conditioning == "segmentation":
+        segmenter = build_segmenter(config)
     return SieveNet(
         warper if warper is not None else build_warper(config),
-        segmenter if segmenter is not None else build_segmenter(config),
+        segmenter if config.texture.conditioning == "segmentation" else None,
         texture_translator if texture_translator is not None else build_texture_translator(config),
         name="sievenet",
     )

@@ -41,6 +41,14 @@ def _matching_network(person_priors, cloth, filters, extra_convs, regressor_filt
 
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")
+class _ZerosLike(keras.layers.Layer):
+    """delta_theta of a single-stage warper: zeros shaped like theta."""
+
+    def call(self, inputs):
+        return keras.ops.zeros_like(inputs)
+
+
+@keras.saving.register_keras_serializable(package="sievenet_tf")
 class CoarseToFineWarper(keras.Model):
     """Coarse-to-fine TPS warping of the try-on cloth onto the person (paper Sec. 3.1).
 
@@ -66,6 +74,9 @@ class CoarseToFineWarper(keras.Model):
         extractor_extra_convs: 3x3 convs after them.
         regressor_filters: widths of the regressor convs (first two stride 2).
         normalization: "batch", "instance" or "none".
+        fine_stage: False builds a single-stage warper (CP-VTON's GMM, the
+            ablation baseline): ``delta_theta`` is zero and the fine outputs equal
+            the coarse ones.
     """
 
     def __init__(
@@ -77,6 +88,7 @@ class CoarseToFineWarper(keras.Model):
         extractor_extra_convs: int = 2,
         regressor_filters=(512, 256, 128, 64),
         normalization: str = "batch",
+        fine_stage: bool = True,
         **kwargs,
     ):
         height, width = check_divisible(
@@ -102,10 +114,14 @@ class CoarseToFineWarper(keras.Model):
         theta = matching(cloth, "coarse")
         warped_cloth_coarse = warp_cloth(cloth, theta)
         warped_mask_coarse = warp_mask(cloth_mask, theta)
-        delta_theta = matching(warped_cloth_coarse, "fine")
-        theta_fine = keras.layers.Add(dtype="float32", name="theta_fine")([theta, delta_theta])
-        warped_cloth_fine = warp_cloth(cloth, theta_fine)
-        warped_mask_fine = warp_mask(cloth_mask, theta_fine)
+        if fine_stage:
+            delta_theta = matching(warped_cloth_coarse, "fine")
+            theta_fine = keras.layers.Add(dtype="float32", name="theta_fine")([theta, delta_theta])
+            warped_cloth_fine = warp_cloth(cloth, theta_fine)
+            warped_mask_fine = warp_mask(cloth_mask, theta_fine)
+        else:
+            delta_theta = _ZerosLike(name="no_fine_stage")(theta)
+            warped_cloth_fine, warped_mask_fine = warped_cloth_coarse, warped_mask_coarse
 
         outputs = {
             "theta": keras.layers.Identity(name="theta")(theta),
@@ -127,6 +143,7 @@ class CoarseToFineWarper(keras.Model):
         self.extractor_extra_convs = extractor_extra_convs
         self.regressor_filters = tuple(regressor_filters)
         self.normalization = normalization
+        self.fine_stage = fine_stage
 
     def get_config(self):
         return {
@@ -139,6 +156,7 @@ class CoarseToFineWarper(keras.Model):
             "extractor_extra_convs": self.extractor_extra_convs,
             "regressor_filters": list(self.regressor_filters),
             "normalization": self.normalization,
+            "fine_stage": self.fine_stage,
         }
 
     @classmethod

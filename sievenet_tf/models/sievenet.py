@@ -42,21 +42,19 @@ class SieveNet(keras.Model):
     def __init__(self, warper, segmenter, texture_translator, **kwargs):
         if isinstance(warper, dict):
             warper = keras.saving.deserialize_keras_object(warper)
-        if isinstance(segmenter, dict):
+        if isinstance(segmenter, dict):  # None for the priors-conditioned baseline
             segmenter = keras.saving.deserialize_keras_object(segmenter)
         if isinstance(texture_translator, dict):
             texture_translator = keras.saving.deserialize_keras_object(texture_translator)
         height, width = warper.image_size
         prior_channels = warper.prior_channels
-        if tuple(segmenter.image_size) != (height, width) or tuple(
-            texture_translator.image_size
-        ) != (height, width):
-            raise ValueError(
-                "stage networks disagree on image_size: warper "
-                f"{warper.image_size}, segmenter {segmenter.image_size}, texture "
-                f"{texture_translator.image_size}"
-            )
-        if segmenter.num_classes != texture_translator.num_classes:
+        guided = texture_translator.conditioning == "segmentation"
+        if guided and segmenter is None:
+            raise ValueError("a segmentation-conditioned texture translator needs a segmenter")
+        sizes = [tuple(net.image_size) for net in (warper, segmenter, texture_translator) if net is not None]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"stage networks disagree on image_size: {sizes}")
+        if guided and segmenter.num_classes != texture_translator.num_classes:
             raise ValueError(
                 f"segmenter has {segmenter.num_classes} classes but the texture "
                 f"translator expects {texture_translator.num_classes}"
@@ -67,19 +65,17 @@ class SieveNet(keras.Model):
         texture_priors = keras.Input((height, width, 3), name="texture_priors")
 
         warp = warper({"cloth": cloth, "cloth_mask": cloth_mask, "priors": priors})
-        logits = segmenter({"priors": priors, "cloth": cloth})["segmentation_logits"]
-        labels, one_hot = SegmentationToOneHot(name="expected_segmentation")(logits)
-        texture = texture_translator(
-            {
-                "warped_cloth": warp["warped_cloth_fine"],
-                "expected_segmentation": one_hot,
-                "texture_priors": texture_priors,
-            }
-        )
         outputs = dict(warp)
-        outputs["segmentation_logits"] = logits
-        outputs["expected_segmentation"] = labels
-        outputs.update(texture)
+        texture_inputs = {"warped_cloth": warp["warped_cloth_fine"], "texture_priors": texture_priors}
+        if guided:
+            logits = segmenter({"priors": priors, "cloth": cloth})["segmentation_logits"]
+            labels, one_hot = SegmentationToOneHot(name="expected_segmentation")(logits)
+            texture_inputs["expected_segmentation"] = one_hot
+            outputs["segmentation_logits"] = logits
+            outputs["expected_segmentation"] = labels
+        else:
+            texture_inputs["priors"] = priors
+        outputs.update(texture_translator(texture_inputs))
         super().__init__(
             inputs={
                 "cloth": cloth,
@@ -99,7 +95,9 @@ class SieveNet(keras.Model):
             "name": self.name,
             "trainable": self.trainable,
             "warper": keras.saving.serialize_keras_object(self.warper),
-            "segmenter": keras.saving.serialize_keras_object(self.segmenter),
+            "segmenter": (
+                keras.saving.serialize_keras_object(self.segmenter) if self.segmenter is not None else None
+            ),
             "texture_translator": keras.saving.serialize_keras_object(self.texture_translator),
         }
 

@@ -36,6 +36,10 @@ class TextureTranslator(keras.Model):
         filters: U-Net widths, one stride-2 level per entry (6 in the paper-scale preset).
         normalization: "batch", "instance" or "none".
         dropout: dropout rate in the three deepest decoder levels.
+        conditioning: "segmentation" (SATT) or "priors": the CP-VTON TOM-style
+            ablation baseline, which reads the ``priors`` (B, H, W, prior_channels)
+            input instead of ``expected_segmentation``.
+        prior_channels: channels of ``priors`` when ``conditioning="priors"``.
     """
 
     def __init__(
@@ -45,13 +49,21 @@ class TextureTranslator(keras.Model):
         filters=(64, 128, 256, 512, 512, 512),
         normalization: str = "instance",
         dropout: float = 0.0,
+        conditioning: str = "segmentation",
+        prior_channels: int = 19,
         **kwargs,
     ):
         height, width = check_divisible(image_size, 2 ** len(filters), "the texture U-Net")
+        if conditioning not in ("segmentation", "priors"):
+            raise ValueError(f"conditioning must be 'segmentation' or 'priors', got {conditioning!r}")
         warped_cloth = keras.Input((height, width, 3), name="warped_cloth")
-        expected_segmentation = keras.Input((height, width, num_classes), name="expected_segmentation")
+        if conditioning == "segmentation":
+            condition_name, condition_channels = "expected_segmentation", num_classes
+        else:
+            condition_name, condition_channels = "priors", prior_channels
+        condition = keras.Input((height, width, condition_channels), name=condition_name)
         texture_priors = keras.Input((height, width, 3), name="texture_priors")
-        x = keras.layers.Concatenate(name="inputs")([warped_cloth, expected_segmentation, texture_priors])
+        x = keras.layers.Concatenate(name="inputs")([warped_cloth, condition, texture_priors])
         x = unet(x, filters, 4, normalization, "unet", dropout)
         x = keras.layers.Activation("linear", dtype="float32", name="head")(x)
         rendered_person = keras.layers.Activation("tanh", dtype="float32", name="rendered_person")(
@@ -66,7 +78,7 @@ class TextureTranslator(keras.Model):
         super().__init__(
             inputs={
                 "warped_cloth": warped_cloth,
-                "expected_segmentation": expected_segmentation,
+                condition_name: condition,
                 "texture_priors": texture_priors,
             },
             outputs={
@@ -81,6 +93,8 @@ class TextureTranslator(keras.Model):
         self.filters = tuple(filters)
         self.normalization = normalization
         self.dropout = dropout
+        self.conditioning = conditioning
+        self.prior_channels = prior_channels
 
     def get_config(self):
         return {
@@ -91,6 +105,8 @@ class TextureTranslator(keras.Model):
             "filters": list(self.filters),
             "normalization": self.normalization,
             "dropout": self.dropout,
+            "conditioning": self.conditioning,
+            "prior_channels": self.prior_channels,
         }
 
     @classmethod

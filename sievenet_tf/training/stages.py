@@ -113,7 +113,9 @@ class TextureStage:
         self.config = config
         self.vgg = vgg
         self.warper = frozen["warper"]
-        self.segmenter = None if config.train.texture_on_gt_segmentation else frozen["segmenter"]
+        self.conditioning = config.texture.conditioning
+        uses_prediction = self.conditioning == "segmentation" and not config.train.texture_on_gt_segmentation
+        self.segmenter = frozen["segmenter"] if uses_prediction else None
         self.texture = build_texture_translator(config)
         self.snapshot = build_texture_translator(config, name="texture_snapshot")
         self.snapshot.trainable = False
@@ -131,6 +133,12 @@ class TextureStage:
     def texture_inputs(self, batch):
         warped = self.warper(_warp_inputs(batch), training=False)
         num_classes = self.config.segmentation.num_classes
+        if self.conditioning == "priors":
+            return {
+                "warped_cloth": tf.stop_gradient(warped["warped_cloth_fine"]),
+                "priors": batch[keys.PRIORS],
+                "texture_priors": batch[keys.TEXTURE_PRIORS],
+            }, warped
         if self.segmenter is None:
             labels = batch[keys.SEGMENTATION]
         else:
@@ -182,7 +190,9 @@ STAGE_CLASSES = {"warp": WarpStage, "segmentation": SegmentationStage, "texture"
 def stage_requirements(config, stage: str) -> list[str]:
     """Earlier stages whose trained networks ``stage`` needs."""
     if stage == "texture":
-        return ["warp"] if config.train.texture_on_gt_segmentation else ["warp", "segmentation"]
+        if config.train.texture_on_gt_segmentation or config.texture.conditioning == "priors":
+            return ["warp"]
+        return ["warp", "segmentation"]
     return []
 
 

@@ -154,7 +154,10 @@ class Trainer:
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        if self.is_chief and all((self.run_dir / "models" / f).exists() for f in STAGE_MODEL_FILES.values()):
+        needed = ["warp", "texture"] + (
+            ["segmentation"] if self.config.texture.conditioning == "segmentation" else []
+        )
+        if self.is_chief and all((self.run_dir / "models" / STAGE_MODEL_FILES[s]).exists() for s in needed):
             self.save_sievenet()
         return reports
 
@@ -372,8 +375,15 @@ class Trainer:
 
     def save_sievenet(self):
         """Compose the trained stage networks into ``RUN_DIR/sievenet.keras``."""
-        networks = {stage: load_stage_network(self.run_dir, stage) for stage in STAGES}
-        model = build_sievenet(self.config, networks["warp"], networks["segmentation"], networks["texture"])
+        guided = self.config.texture.conditioning == "segmentation"
+        networks = {
+            stage: load_stage_network(self.run_dir, stage)
+            for stage in STAGES
+            if guided or stage != "segmentation"
+        }
+        model = build_sievenet(
+            self.config, networks["warp"], networks.get("segmentation"), networks["texture"]
+        )
         path = self.run_dir / "sievenet.keras"
         temporary = path.with_name("sievenet.tmp.keras")
         model.save(temporary)
@@ -428,7 +438,8 @@ class Trainer:
             columns["target"] = batch[keys.SEGMENTATION]
         elif stage_name == "texture":
             inputs, _ = stage.texture_inputs(_tensors(batch))
-            columns["expected segmentation"] = np.argmax(inputs["expected_segmentation"].numpy(), -1)
+            if "expected_segmentation" in inputs:
+                columns["expected segmentation"] = np.argmax(inputs["expected_segmentation"].numpy(), -1)
             columns["try-on"] = outputs["tryon"].numpy()
             columns["target"] = batch[keys.PERSON]
         else:

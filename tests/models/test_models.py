@@ -105,3 +105,20 @@ def test_paper_scale_builds_and_reports_parameters():
     assert model.count_params() > 50_000_000
     out = model(random_inputs(model, batch=1))
     assert out["tryon"].shape == (1, 256, 192, 3)
+
+
+def test_ablation_baseline_single_stage_warp_and_priors_conditioning(tmp_path):
+    from sievenet_tf.config import override
+
+    config = override(get_preset("tiny"), ["warp.fine_stage=false", 'texture.conditioning="priors"'])
+    model = build_sievenet(config)
+    assert model.segmenter is None
+    inputs = random_inputs(model, batch=1)
+    out = model(inputs)
+    np.testing.assert_allclose(out["warped_cloth_fine"], out["warped_cloth_coarse"])
+    np.testing.assert_allclose(out["delta_theta"], 0.0)
+    assert "expected_segmentation" not in out
+    model.save(tmp_path / "baseline.keras")
+    loaded = keras.saving.load_model(tmp_path / "baseline.keras")
+    np.testing.assert_allclose(loaded(inputs)["tryon"], out["tryon"], atol=1e-5)
+    assert model.count_params() < build_sievenet(get_preset("tiny")).count_params()

@@ -1,0 +1,71 @@
+import json
+
+import pytest
+
+from sievenet_tf.data import synthetic
+from sievenet_tf.training.cli import main
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synthetic")
+    synthetic.generate(root, 16, 8, (64, 48), seed=0, progress=False)
+    return root
+
+
+def test_train_all_stages_from_the_command_line(dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main([
+        "--data", str(dataset), "--out", str(out), "--preset", "tiny", "--steps", "2",
+        "--batch-size", "4", "--set", "train.log_every=1", "--set", "triplet.start_step=1",
+        "--set", "triplet.refresh_every=1",
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err[-2000:]
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["warp_steps"] == 2 and config["train"]["batch_size"] == 4
+    for stage in ("warp", "segmentation", "texture"):
+        lines = (out / "logs" / f"{stage}.jsonl").read_text().splitlines()
+        assert [json.loads(line)["step"] for line in lines] == [1, 2]
+        assert (out / "checkpoints" / stage / "checkpoint").exists()
+        assert list((out / "images").glob(f"{stage}_*.png"))
+    assert (out / "sievenet.keras").exists()
+    assert list((out / "tensorboard" / "texture").glob("events.out.tfevents.*"))
+    captured = capsys.readouterr()
+    assert "try-on model" in captured.out and "held-out" in captured.out
+    assert "texture 2/2" in captured.err  # progress line
+
+
+def test_bad_dataset_fails_before_training_with_the_file_named(dataset, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(dataset, broken)
+    victim = sorted((broken / "train" / "cloth-mask").iterdir())[0]
+    victim.unlink()
+    out = tmp_path / "run"
+    code = main(["--data", str(broken), "--out", str(out), "--preset", "tiny", "--steps", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert victim.name in err and "missing file" in err
+    assert not (out / "checkpoints").exists()
+
+
+def test_corrupt_image_is_named_before_training_when_loading_into_memory(dataset, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(dataset, broken)
+    victim = sorted((broken / "train" / "image").iterdir())[3]
+    victim.write_bytes(victim.read_bytes()[:40])  # truncated JPEG
+    code = main(["--data", str(broken), "--out", str(tmp_path / "run"), "--preset", "tiny",
+                 "--steps", "1", "--in-memory", "yes"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and victim.name in err
+    assert "Traceback" not in err
+
+
+def test_bad_arguments_are_reported_in_one_line(tmp_path, capsys):
+    assert main(["--out", str(tmp_path), "--set", "loss.nope=1"]) == 2
+    assert "unknown key 'nope'" in capsys.readouterr().err
+    assert main(["--out", str(tmp_path), "--config", str(tmp_path / "missing.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
