@@ -359,6 +359,21 @@ def _viton_hd_1024x768() -> SieveNetConfig:
     )
 
 
+def _mobile_256x192() -> SieveNetConfig:
+    """Paper resolution with narrow networks for phones: 2.7 GMACs and 6.3 M
+    parameters per try-on, against 33 GMACs and 72 M for ``viton_256x192``."""
+    return SieveNetConfig(
+        name="mobile_256x192",
+        warp=WarpConfig(
+            extractor_filters=(16, 32, 64, 128),
+            extractor_extra_convs=1,
+            regressor_filters=(128, 64, 32),
+        ),
+        segmentation=SegmentationConfig(filters=(16, 32, 64, 128, 128)),
+        texture=TextureConfig(filters=(16, 32, 64, 128, 256, 256)),
+    )
+
+
 def _small_128x96() -> SieveNetConfig:
     """Half resolution, narrow networks: CPU training on real data in minutes."""
     return SieveNetConfig(
@@ -416,6 +431,7 @@ def _tiny() -> SieveNetConfig:
 PRESETS = {
     "viton_256x192": _viton_256x192,
     "viton_hd_1024x768": _viton_hd_1024x768,
+    "mobile_256x192": _mobile_256x192,
     "small_128x96": _small_128x96,
     "tiny": _tiny,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import keras
-from keras import ops
+import tensorflow as tf
 
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")
@@ -11,8 +11,11 @@ class SegmentationToOneHot(keras.layers.Layer):
     """Logits (B, H, W, C) -> (class ids (B, H, W) int32, one-hot (B, H, W, C) float32)."""
 
     def call(self, logits):
-        labels = ops.cast(ops.argmax(logits, axis=-1), "int32")
-        return labels, ops.one_hot(labels, logits.shape[-1], dtype="float32")
+        # tf.argmax with an int32 output and a one-hot by comparison: both lower to
+        # TFLite builtins (keras.ops.argmax adds a BitwiseAnd that needs Flex).
+        labels = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        classes = tf.range(logits.shape[-1], dtype=tf.int32)
+        return labels, tf.cast(tf.equal(labels[..., None], classes), tf.float32)
 
     def compute_output_shape(self, shape):
         return shape[:-1], shape

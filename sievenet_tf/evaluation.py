@@ -1,0 +1,428 @@
+"""Evaluate a trained run on a dataset split: metrics, a markdown table and an image grid.
+
+``evaluate_run`` loads ``RUN_DIR/sievenet.keras`` and ``RUN_DIR/config.json``,
+runs every pair of the split in file order (no shuffling: the same run and
+data give the same numbers) and writes into ``out_dir``
+(default ``RUN_DIR/eval_<split>_<pairs>/``):
+
+* ``metrics.json`` — the numbers (see :func:`evaluate_run` for the keys),
+* ``metrics.md`` — the same as markdown tables,
+* ``per_example.csv`` — per-pair SSIM / PSNR / warp numbers (paired mode),
+* ``grid.png`` — person | cloth | warped cloth | expected segmentation |
+  try-on | target, one row per example (the first ``grid_rows``).
+
+Metric protocols are in :mod:`sievenet_tf.metrics` and ``docs/evaluation.md``.
+
+Example:
+    >>> from sievenet_tf.evaluation import evaluate_run
+    >>> results = evaluate_run("runs/default", "data/viton", split="test")
+    >>> results["metrics"]["ssim"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sievenet_tf import metrics as M
+from sievenet_tf.data import keys
+
+MODEL_INPUTS = (keys.CLOTH, keys.CLOTH_MASK, keys.PRIORS, keys.TEXTURE_PRIORS)
+STAGE_MODEL_FILES = {
+    "warp": "warper.keras",
+    "segmentation": "segmenter.keras",
+    "texture": "texture_translator.keras",
+}
+LPIPS_NOTE = (
+    "LPIPS not available: it needs the learned linear heads of Zhang et al. 2018 on "
+    "torchvision's AlexNet/VGG16 features; neither ships with Keras (Keras' VGG16 is "
+    "the Caffe-trained network the heads were not fitted to), so no LPIPS is reported"
+)
+UNPAIRED_NOTE = (
+    "unpaired: each person wears another garment, so there is no ground-truth image, "
+    "garment region or segmentation; SSIM, PSNR, warp L1/IoU and mIoU are not computed. "
+    "FID (a distribution distance, the paper's unpaired metric) is computed when "
+    "Inception weights are available"
+)
+# Metric key -> (label, better direction, protocol) for metrics.md; order = table order.
+METRIC_ROWS = {
+    "ssim": ("SSIM (try-on vs person)", "↑", "Gaussian 11x11, σ 1.5, K1 0.01, K2 0.03, [0, 1], valid region"),
+    "psnr": ("PSNR dB (try-on vs person)", "↑", "data range 1, per image, averaged"),
+    "fid": ("FID (try-ons vs persons)", "↓", "Keras InceptionV3 avg-pool, 299x299"),
+    "lpips": ("LPIPS", "↓", "not available"),
+    "warp_l1_coarse": ("warp L1 coarse (vs cloth_worn)", "↓", "mean |I_stn^0 − I_gt| on [0, 1]"),
+    "warp_l1_fine": ("warp L1 fine (vs cloth_worn)", "↓", "mean |I_stn^1 − I_gt| on [0, 1]"),
+    "warp_iou_coarse": ("warp IoU coarse (mask vs cloth_worn_mask)", "↑", "threshold 0.5, per image"),
+    "warp_iou_fine": ("warp IoU fine (mask vs cloth_worn_mask)", "↑", "threshold 0.5, per image"),
+    "identity_warp_l1": ("identity-warp L1 (unwarped cloth)", "↓", "baseline: θ = 0"),
+    "identity_warp_iou": ("identity-warp IoU (unwarped mask)", "↑", "baseline: θ = 0"),
+    "segmentation_miou": ("segmentation mIoU", "↑", "dataset confusion; classes in target ∪ prediction"),
+    "segmentation_pixel_accuracy": ("segmentation pixel accuracy", "↑", "dataset confusion"),
+}
+
+
+class EvaluationError(ValueError):
+    """A run or dataset cannot be evaluated; the message says what is missing."""
+
+
+# ----------------------------------------------------------------- loading
+
+
+def check_run(run_dir) -> Path:
+    """Return ``RUN_DIR/sievenet.keras`` or raise :class:`EvaluationError` naming what is missing."""
+    from sievenet_tf.config import SieveNetConfig
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise EvaluationError(f"run directory {run_dir} does not exist")
+    config_path = run_dir / "config.json"
+    if not config_path.exists():
+        raise EvaluationError(f"{run_dir} is not a run directory (no config.json)")
+    model_path = run_dir / "sievenet.keras"
+    if model_path.exists():
+        return model_path
+    config = SieveNetConfig.load(config_path)
+    needed = ["warp", "texture"]
+    if config.texture.conditioning == "segmentation":
+        needed.insert(1, "segmentation")
+    missing = [s for s in needed if not (run_dir / "models" / STAGE_MODEL_FILES[s]).exists()]
+    if missing:
+        raise EvaluationError(
+            f"{model_path} missing: stage(s) {', '.join(missing)} not trained yet (no "
+            f"{', '.join('models/' + STAGE_MODEL_FILES[s] for s in missing)}); train them with "
+            f"training/train.py --out {run_dir} --resume --stage <stage>"
+        )
+    raise EvaluationError(
+        f"{model_path} missing although every stage network is in {run_dir}/models; "
+        f"re-run training/train.py --out {run_dir} --resume to compose it"
+    )
+
+
+def load_run(run_dir):
+    """(config, model) of a trained run; see :func:`check_run` for the errors."""
+    import keras
+
+    import sievenet_tf.models  # noqa: F401  (registers the serializable classes)
+    from sievenet_tf.config import SieveNetConfig
+
+    model_path = check_run(run_dir)
+    config = SieveNetConfig.load(Path(run_dir) / "config.json")
+    return config, keras.saving.load_model(model_path)
+
+
+def fid_features(inception_weights, log=print):
+    """An :class:`~sievenet_tf.metrics.InceptionFeatures` or ``(None, note)``."""
+    try:
+        return M.InceptionFeatures(inception_weights), None
+    except M.FeaturesUnavailable as e:
+        note = f"FID not computed: {e}"
+        log(f"notice: {note}")
+        return None, note
+
+
+# ------------------------------------------------------------------ running
+
+
+def evaluate_run(
+    run_dir,
+    data_root,
+    split: str = "test",
+    pairs: str = "paired",
+    batch_size: int = 8,
+    max_examples: int | None = None,
+    out_dir=None,
+    inception_weights: str | None = None,
+    grid_rows: int = 8,
+    log=print,
+) -> dict:
+    """Evaluate ``RUN_DIR/sievenet.keras`` on a split and write the report files.
+
+    Paired mode (each test person with their own garment) compares the try-on
+    with the person photo and the warps with the garment as worn. Unpaired mode
+    has no ground truth: only FID (if available) and the grid.
+
+    Args:
+        run_dir: a run directory with ``config.json`` and ``sievenet.keras``.
+        data_root: dataset root (VITON / VITON-HD layout or TFRecord folder).
+        split: "train" or "test".
+        pairs: "paired" or "unpaired".
+        batch_size: inference batch size (does not change the numbers).
+        max_examples: evaluate only the first N pairs (file order).
+        out_dir: where the files go (default ``RUN_DIR/eval_<split>_<pairs>``).
+        inception_weights: local Inception-v3 (no top) weights file or
+            "imagenet" for FID; None skips FID with a note.
+        grid_rows: examples in ``grid.png``.
+        log: prints one line for the user.
+
+    Returns:
+        The content of ``metrics.json``: ``run``, ``data``, ``split``, ``pairs``,
+        ``num_examples``, ``model`` (name, warp fine stage, texture conditioning),
+        ``metrics`` (keys of :data:`METRIC_ROWS`, each a float or None, plus
+        ``fid_note`` / ``lpips_note``), ``segmentation_iou_per_class`` (class name ->
+        IoU or None when absent), ``notes``.
+
+    Raises:
+        EvaluationError: missing run, config or stage model.
+        DataError: a missing or malformed dataset.
+    """
+    import tensorflow as tf
+
+    from sievenet_tf.data import viton
+    from sievenet_tf.data.labels import MODEL_CLASS_NAMES
+    from sievenet_tf.visualization import save_png, tryon_grid
+
+    if pairs not in viton.PAIRS:
+        raise EvaluationError(f"pairs must be one of {viton.PAIRS}, got {pairs!r}")
+    if max_examples is not None and max_examples < 1:
+        raise EvaluationError(f"max_examples must be >= 1, got {max_examples}")
+    run_dir = Path(run_dir)
+    config, model = load_run(run_dir)
+    out_dir = Path(out_dir) if out_dir is not None else run_dir / f"eval_{split}_{pairs}"
+    paired = pairs == "paired"
+    dataset = viton.make_dataset(data_root, config, split, pairs, batch_size=batch_size, shuffle=False)
+    inception, fid_note = fid_features(inception_weights, log)
+
+    @tf.function(reduce_retracing=True)
+    def infer(inputs):
+        return model(inputs, training=False)
+
+    per_example = {name: [] for name in ("ssim", "psnr", "warp_l1_coarse", "warp_l1_fine",
+                                         "warp_iou_coarse", "warp_iou_fine",
+                                         "identity_warp_l1", "identity_warp_iou")}  # fmt: skip
+    names = []
+    num_classes = config.segmentation.num_classes
+    confusion = np.zeros((num_classes, num_classes), np.int64)
+    guided = None
+    fake_features, real_features = [], []
+    grid_columns = {}
+    started = last_log = time.monotonic()
+    count = 0
+    with viton.data_errors():
+        for batch in dataset.as_numpy_iterator():
+            if max_examples is not None:
+                take = min(len(batch[keys.PERSON]), max_examples - count)
+                batch = {k: v[:take] for k, v in batch.items()}
+            outputs = {k: v.numpy() for k, v in infer({k: batch[k] for k in MODEL_INPUTS}).items()}
+            guided = "expected_segmentation" in outputs
+            person, tryon = batch[keys.PERSON], outputs["tryon"]
+            names += [
+                (p.decode(), c.decode()) for p, c in zip(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME])
+            ]
+            if paired:
+                worn, worn_mask = M.to_unit_range(batch[keys.CLOTH_WORN]), batch[keys.CLOTH_WORN_MASK]
+                per_example["ssim"].append(M.ssim(M.to_unit_range(tryon), M.to_unit_range(person)))
+                per_example["psnr"].append(M.psnr(M.to_unit_range(tryon), M.to_unit_range(person)))
+                for level in ("coarse", "fine"):
+                    warped = M.to_unit_range(outputs[f"warped_cloth_{level}"])
+                    per_example[f"warp_l1_{level}"].append(M.l1_distance(warped, worn))
+                    per_example[f"warp_iou_{level}"].append(M.mask_iou(outputs[f"warped_mask_{level}"], worn_mask))
+                per_example["identity_warp_l1"].append(M.l1_distance(M.to_unit_range(batch[keys.CLOTH]), worn))
+                per_example["identity_warp_iou"].append(M.mask_iou(batch[keys.CLOTH_MASK], worn_mask))
+                if guided:
+                    confusion += M.confusion_matrix(
+                        outputs["expected_segmentation"], batch[keys.SEGMENTATION], num_classes
+                    )
+            if inception is not None:
+                fake_features.append(inception(tryon))
+                real_features.append(inception(person))
+            if count < grid_rows:
+                columns = {"person": person, "cloth": batch[keys.CLOTH],
+                           "warped cloth": outputs["warped_cloth_fine"]}  # fmt: skip
+                if guided:
+                    columns["expected segmentation"] = outputs["expected_segmentation"]
+                columns["try-on"] = tryon
+                if paired:
+                    columns["target"] = person
+                for name, values in columns.items():
+                    grid_columns.setdefault(name, []).append(values[: grid_rows - count])
+            count += len(person)
+            if time.monotonic() - last_log > 10:
+                last_log = time.monotonic()
+                log(f"evaluated {count} examples ...")
+            if max_examples is not None and count >= max_examples:
+                break
+    if count == 0:
+        raise EvaluationError(f"no {pairs} examples in split {split!r} of {data_root}")
+    seconds = time.monotonic() - started
+
+    values = {name: (np.concatenate(v) if v else None) for name, v in per_example.items()}
+    result_metrics = {name: (float(np.mean(v)) if v is not None else None) for name, v in values.items()}
+    per_class = {}
+    if paired and guided:
+        iou, miou = M.segmentation_iou(confusion)
+        result_metrics["segmentation_miou"] = miou
+        result_metrics["segmentation_pixel_accuracy"] = M.pixel_accuracy(confusion)
+        per_class = {MODEL_CLASS_NAMES[i]: (None if math.isnan(v) else float(v)) for i, v in enumerate(iou)}
+    else:
+        result_metrics["segmentation_miou"] = None
+        result_metrics["segmentation_pixel_accuracy"] = None
+    result_metrics["fid"] = None
+    if inception is not None:
+        fake, real = np.concatenate(fake_features), np.concatenate(real_features)
+        if count < 2:
+            fid_note = "FID not computed: needs at least 2 examples"
+        else:
+            result_metrics["fid"] = M.frechet_distance(*M.feature_statistics(fake), *M.feature_statistics(real))
+            fid_note = (
+                f"Keras InceptionV3 ({inception_weights}) on {count} try-ons vs {count} person photos; "
+                "FID is biased upward for small N (rank-deficient covariance below 2048) and Keras' "
+                "weights are not the TF-slim FID graph: compare runs only at equal N with this tool"
+            )
+    result_metrics["fid_note"] = fid_note
+    result_metrics["lpips"] = None
+    result_metrics["lpips_note"] = LPIPS_NOTE
+
+    notes = []
+    if not paired:
+        notes.append(UNPAIRED_NOTE)
+    if guided is False and paired:
+        notes.append("texture.conditioning='priors': no segmentation network, so no mIoU")
+    results = {
+        "run": str(run_dir),
+        "data": str(data_root),
+        "split": split,
+        "pairs": pairs,
+        "num_examples": count,
+        "model": {
+            "config_name": config.name,
+            "image_size": list(config.data.image_size),
+            "warp_fine_stage": config.warp.fine_stage,
+            "texture_conditioning": config.texture.conditioning,
+        },
+        "metrics": _clean(result_metrics),
+        "segmentation_iou_per_class": _clean(per_class),
+        "notes": notes,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "metrics.md").write_text(metrics_markdown(results), encoding="utf-8")
+    if paired:
+        _write_per_example(out_dir / "per_example.csv", names, values)
+    grid = tryon_grid({k: np.concatenate(v) for k, v in grid_columns.items()}, max_rows=grid_rows)
+    save_png(out_dir / "grid.png", grid)
+    log(f"evaluated {count} {pairs} pairs of {split!r} in {seconds:.1f} s; wrote {out_dir}/metrics.json, "
+        "metrics.md, grid.png")  # fmt: skip
+    return results
+
+
+def _clean(values):
+    """JSON-safe, rounded floats (NaN -> None) so reports are stable and readable."""
+    if isinstance(values, dict):
+        return {k: _clean(v) for k, v in values.items()}
+    if isinstance(values, float):
+        if math.isnan(values):
+            return None
+        if math.isinf(values):
+            return "inf" if values > 0 else "-inf"
+        return round(values, 6)
+    return values
+
+
+def _write_per_example(path, names, values):
+    columns = [k for k, v in values.items() if v is not None]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["person", "cloth", *columns])
+        for i, (person, cloth) in enumerate(names):
+            writer.writerow([person, cloth, *(f"{values[c][i]:.6f}" for c in columns)])
+
+
+def _format(value, digits=4):
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return f"{value:.{digits}f}"
+
+
+def metrics_markdown(results: dict) -> str:
+    """The ``metrics.md`` text of an :func:`evaluate_run` result."""
+    model = results["model"]
+    lines = [
+        f"# Evaluation of `{results['run']}`",
+        "",
+        f"{results['num_examples']} {results['pairs']} pairs of split `{results['split']}` of "
+        f"`{results['data']}`; model `{model['config_name']}` "
+        f"({model['image_size'][0]}x{model['image_size'][1]}, warp fine stage: "
+        f"{model['warp_fine_stage']}, texture conditioning: {model['texture_conditioning']}).",
+        "",
+        "| metric | | value | protocol |",
+        "|---|---|---|---|",
+    ]
+    metric_values = results["metrics"]
+    for key, (label, direction, protocol) in METRIC_ROWS.items():
+        lines.append(f"| {label} | {direction} | {_format(metric_values.get(key))} | {protocol} |")
+    lines += ["", "Image metrics on [0, 1]; warp L1 on [0, 1] (half the [-1, 1] loss value).", ""]
+    for note_key in ("fid_note", "lpips_note"):
+        if metric_values.get(note_key):
+            lines.append(f"- {metric_values[note_key]}")
+    for note in results["notes"]:
+        lines.append(f"- {note}")
+    per_class = results["segmentation_iou_per_class"]
+    if per_class:
+        lines += ["", "## Segmentation IoU per class", "", "| class | IoU |", "|---|---|"]
+        lines += [f"| {name} | {_format(value)} |" for name, value in per_class.items()]
+        lines.append("")
+        lines.append("— : class absent from targets and predictions (not in the mIoU).")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- CLI
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evaluate.py",
+        description="Evaluate a trained SieveNet run: SSIM, PSNR, warp L1/IoU, mIoU (paired), "
+        "FID when Inception weights are available.",
+    )
+    parser.add_argument("--run", type=Path, required=True, help="run directory (with sievenet.keras)")
+    parser.add_argument("--data", type=Path,
+                        help="dataset root; default: the run's synthetic dataset")  # fmt: skip
+    parser.add_argument("--split", choices=["train", "test"], default="test")
+    parser.add_argument("--pairs", choices=["paired", "unpaired"], default="paired")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--max-examples", type=int, help="evaluate only the first N pairs")
+    parser.add_argument("--out", type=Path, help="output folder (default RUN/eval_<split>_<pairs>)")
+    parser.add_argument("--inception-weights",
+                        help="Inception-v3 no-top weights for FID: a local file, or 'imagenet' "
+                        "(Keras downloads it); without it FID is skipped with a notice")  # fmt: skip
+    parser.add_argument("--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from sievenet_tf.config import SieveNetConfig
+    from sievenet_tf.data.io import DataError
+
+    def log(line):
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        check_run(args.run)
+        data_root = args.data
+        if data_root is None:
+            from sievenet_tf.training.cli import synthetic_root
+
+            data_root = synthetic_root(SieveNetConfig.load(args.run / "config.json"), args.cache_dir)
+            log(f"no --data: using the synthetic dataset {data_root}")
+        results = evaluate_run(
+            args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
+            max_examples=args.max_examples, out_dir=args.out,
+            inception_weights=args.inception_weights, log=log,
+        )  # fmt: skip
+    except (EvaluationError, DataError, ValueError, FileNotFoundError) as e:
+        print(f"evaluate.py: error: {e}", file=sys.stderr)
+        return 2
+    print(metrics_markdown(results))
+    return 0
