@@ -54,17 +54,29 @@ UNPAIRED_NOTE = (
 )
 # Metric key -> (label, better direction, protocol) for metrics.md; order = table order.
 METRIC_ROWS = {
-    "ssim": ("SSIM (try-on vs person)", "↑", "Gaussian 11x11, σ 1.5, K1 0.01, K2 0.03, [0, 1], valid region"),
+    "ssim": (
+        "SSIM (try-on vs person)",
+        "↑",
+        "Gaussian 11x11, σ 1.5, K1 0.01, K2 0.03, [0, 1], valid region",
+    ),
     "psnr": ("PSNR dB (try-on vs person)", "↑", "data range 1, per image, averaged"),
     "fid": ("FID (try-ons vs persons)", "↓", "Keras InceptionV3 avg-pool, 299x299"),
     "lpips": ("LPIPS", "↓", "not available"),
     "warp_l1_coarse": ("warp L1 coarse (vs cloth_worn)", "↓", "mean |I_stn^0 − I_gt| on [0, 1]"),
     "warp_l1_fine": ("warp L1 fine (vs cloth_worn)", "↓", "mean |I_stn^1 − I_gt| on [0, 1]"),
-    "warp_iou_coarse": ("warp IoU coarse (mask vs cloth_worn_mask)", "↑", "threshold 0.5, per image"),
+    "warp_iou_coarse": (
+        "warp IoU coarse (mask vs cloth_worn_mask)",
+        "↑",
+        "threshold 0.5, per image",
+    ),
     "warp_iou_fine": ("warp IoU fine (mask vs cloth_worn_mask)", "↑", "threshold 0.5, per image"),
     "identity_warp_l1": ("identity-warp L1 (unwarped cloth)", "↓", "baseline: θ = 0"),
     "identity_warp_iou": ("identity-warp IoU (unwarped mask)", "↑", "baseline: θ = 0"),
-    "segmentation_miou": ("segmentation mIoU", "↑", "dataset confusion; classes in target ∪ prediction"),
+    "segmentation_miou": (
+        "segmentation mIoU",
+        "↑",
+        "dataset confusion; classes in target ∪ prediction",
+    ),
     "segmentation_pixel_accuracy": ("segmentation pixel accuracy", "↑", "dataset confusion"),
 }
 
@@ -175,6 +187,7 @@ def evaluate_run(
     """
     import tensorflow as tf
 
+    from sievenet_tf.config import SieveNetConfig
     from sievenet_tf.data import viton
     from sievenet_tf.data.labels import MODEL_CLASS_NAMES
     from sievenet_tf.visualization import save_png, tryon_grid
@@ -184,13 +197,25 @@ def evaluate_run(
     if max_examples is not None and max_examples < 1:
         raise EvaluationError(f"max_examples must be >= 1, got {max_examples}")
     run_dir = Path(run_dir)
-    config, model = load_run(run_dir)
+    check_run(run_dir)
+    config = SieveNetConfig.load(run_dir / "config.json")
+    # The dataset first: a bad dataset fails before the (slower) model load.
+    dataset = viton.make_dataset(
+        data_root, config, split, pairs, batch_size=batch_size, shuffle=False
+    )
+    _, model = load_run(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else run_dir / f"eval_{split}_{pairs}"
     paired = pairs == "paired"
-    dataset = viton.make_dataset(data_root, config, split, pairs, batch_size=batch_size, shuffle=False)
     inception, fid_note = fid_features(inception_weights, log)
 
-    @tf.function(reduce_retracing=True)
+    # One trace for every batch size (the last batch is usually smaller).
+    signature = {
+        name: tf.TensorSpec((None, *spec.shape[1:]), spec.dtype)
+        for name, spec in dataset.element_spec.items()
+        if name in MODEL_INPUTS
+    }
+
+    @tf.function(input_signature=[signature])
     def infer(inputs):
         return model(inputs, training=False)
 
@@ -214,18 +239,28 @@ def evaluate_run(
             guided = "expected_segmentation" in outputs
             person, tryon = batch[keys.PERSON], outputs["tryon"]
             names += [
-                (p.decode(), c.decode()) for p, c in zip(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME])
+                (p.decode(), c.decode())
+                for p, c in zip(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME])
             ]
             if paired:
-                worn, worn_mask = M.to_unit_range(batch[keys.CLOTH_WORN]), batch[keys.CLOTH_WORN_MASK]
+                worn, worn_mask = (
+                    M.to_unit_range(batch[keys.CLOTH_WORN]),
+                    batch[keys.CLOTH_WORN_MASK],
+                )
                 per_example["ssim"].append(M.ssim(M.to_unit_range(tryon), M.to_unit_range(person)))
                 per_example["psnr"].append(M.psnr(M.to_unit_range(tryon), M.to_unit_range(person)))
                 for level in ("coarse", "fine"):
                     warped = M.to_unit_range(outputs[f"warped_cloth_{level}"])
                     per_example[f"warp_l1_{level}"].append(M.l1_distance(warped, worn))
-                    per_example[f"warp_iou_{level}"].append(M.mask_iou(outputs[f"warped_mask_{level}"], worn_mask))
-                per_example["identity_warp_l1"].append(M.l1_distance(M.to_unit_range(batch[keys.CLOTH]), worn))
-                per_example["identity_warp_iou"].append(M.mask_iou(batch[keys.CLOTH_MASK], worn_mask))
+                    per_example[f"warp_iou_{level}"].append(
+                        M.mask_iou(outputs[f"warped_mask_{level}"], worn_mask)
+                    )
+                per_example["identity_warp_l1"].append(
+                    M.l1_distance(M.to_unit_range(batch[keys.CLOTH]), worn)
+                )
+                per_example["identity_warp_iou"].append(
+                    M.mask_iou(batch[keys.CLOTH_MASK], worn_mask)
+                )
                 if guided:
                     confusion += M.confusion_matrix(
                         outputs["expected_segmentation"], batch[keys.SEGMENTATION], num_classes
@@ -254,13 +289,17 @@ def evaluate_run(
     seconds = time.monotonic() - started
 
     values = {name: (np.concatenate(v) if v else None) for name, v in per_example.items()}
-    result_metrics = {name: (float(np.mean(v)) if v is not None else None) for name, v in values.items()}
+    result_metrics = {
+        name: (float(np.mean(v)) if v is not None else None) for name, v in values.items()
+    }
     per_class = {}
     if paired and guided:
         iou, miou = M.segmentation_iou(confusion)
         result_metrics["segmentation_miou"] = miou
         result_metrics["segmentation_pixel_accuracy"] = M.pixel_accuracy(confusion)
-        per_class = {MODEL_CLASS_NAMES[i]: (None if math.isnan(v) else float(v)) for i, v in enumerate(iou)}
+        per_class = {
+            MODEL_CLASS_NAMES[i]: (None if math.isnan(v) else float(v)) for i, v in enumerate(iou)
+        }
     else:
         result_metrics["segmentation_miou"] = None
         result_metrics["segmentation_pixel_accuracy"] = None
@@ -270,7 +309,9 @@ def evaluate_run(
         if count < 2:
             fid_note = "FID not computed: needs at least 2 examples"
         else:
-            result_metrics["fid"] = M.frechet_distance(*M.feature_statistics(fake), *M.feature_statistics(real))
+            result_metrics["fid"] = M.frechet_distance(
+                *M.feature_statistics(fake), *M.feature_statistics(real)
+            )
             fid_note = (
                 f"Keras InceptionV3 ({inception_weights}) on {count} try-ons vs {count} person photos; "
                 "FID is biased upward for small N (rank-deficient covariance below 2048) and Keras' "
@@ -384,7 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate a trained SieveNet run: SSIM, PSNR, warp L1/IoU, mIoU (paired), "
         "FID when Inception weights are available.",
     )
-    parser.add_argument("--run", type=Path, required=True, help="run directory (with sievenet.keras)")
+    parser.add_argument(
+        "--run", type=Path, required=True, help="run directory (with sievenet.keras)"
+    )
     parser.add_argument("--data", type=Path,
                         help="dataset root; default: the run's synthetic dataset")  # fmt: skip
     parser.add_argument("--split", choices=["train", "test"], default="test")
@@ -395,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inception-weights",
                         help="Inception-v3 no-top weights for FID: a local file, or 'imagenet' "
                         "(Keras downloads it); without it FID is skipped with a notice")  # fmt: skip
-    parser.add_argument("--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)"
+    )
     return parser
 
 
@@ -414,7 +459,9 @@ def main(argv=None) -> int:
         if data_root is None:
             from sievenet_tf.training.cli import synthetic_root
 
-            data_root = synthetic_root(SieveNetConfig.load(args.run / "config.json"), args.cache_dir)
+            data_root = synthetic_root(
+                SieveNetConfig.load(args.run / "config.json"), args.cache_dir
+            )
             log(f"no --data: using the synthetic dataset {data_root}")
         results = evaluate_run(
             args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,

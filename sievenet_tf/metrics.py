@@ -100,7 +100,9 @@ def ssim_map(a, b, data_range: float = 1.0, window_size: int = SSIM_WINDOW,
     a, b = _check_pair(a, b)
     height, width = a.shape[1:3]
     if height < window_size or width < window_size:
-        raise ValueError(f"images of {height}x{width} are smaller than the {window_size}x{window_size} SSIM window")
+        raise ValueError(
+            f"images of {height}x{width} are smaller than the {window_size}x{window_size} SSIM window"
+        )
     taps = gaussian_window(window_size, sigma)
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
     mean_a, mean_b = _filter_valid(a, taps), _filter_valid(b, taps)
@@ -238,7 +240,9 @@ def frechet_distance(mean_a, covariance_a, mean_b, covariance_b) -> float:
     middle = root_a @ covariance_b @ root_a
     trace_root = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)))
     difference = mean_a - mean_b
-    return float(difference @ difference + np.trace(covariance_a) + np.trace(covariance_b) - 2 * trace_root)
+    return float(
+        difference @ difference + np.trace(covariance_a) + np.trace(covariance_b) - 2 * trace_root
+    )
 
 
 def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +283,9 @@ class InceptionFeatures:
         import keras
 
         if weights is None:
-            raise FeaturesUnavailable("no Inception-v3 weights given (pass a local file or 'imagenet')")
+            raise FeaturesUnavailable(
+                "no Inception-v3 weights given (pass a local file or 'imagenet')"
+            )
         if weights != "imagenet" and not os.path.exists(weights):
             raise FeaturesUnavailable(f"Inception-v3 weights file {weights} does not exist")
         try:
@@ -288,7 +294,9 @@ class InceptionFeatures:
                 input_shape=(self.SIZE, self.SIZE, 3),
             )  # fmt: skip
         except Exception as e:  # a download error, or a file for another architecture
-            raise FeaturesUnavailable(f"could not load Inception-v3 weights {weights!r}: {e}") from e
+            raise FeaturesUnavailable(
+                f"could not load Inception-v3 weights {weights!r}: {e}"
+            ) from e
 
     def __call__(self, images) -> np.ndarray:
         """(B, H, W, 3) images in [-1, 1] -> float64 (B, 2048)."""

@@ -337,22 +337,24 @@ class _Progress:
         self.total, self.enabled, self.done = total, enabled, 0
         self.start = self.last = time.monotonic()
         self.shown = False
+        # Redraw one line on a terminal; in a log file, a line every few seconds.
+        self.interactive = sys.stderr.isatty()
 
     def step(self, split: str) -> None:
         self.done += 1
         now = time.monotonic()
         if not self.enabled or now - self.start < 0.5:
             return
-        if now - self.last > 0.2 or self.done == self.total:
+        interval = 0.2 if self.interactive else 5.0
+        if now - self.last > interval or self.done == self.total:
             self.last, self.shown = now, True
             rate = self.done / (now - self.start)
-            sys.stderr.write(
-                f"\rsynthetic {split}: {self.done}/{self.total} examples ({rate:.0f}/s)  "
-            )
+            line = f"synthetic {split}: {self.done}/{self.total} examples ({rate:.0f}/s)"
+            sys.stderr.write(f"\r{line}  " if self.interactive else f"{line}\n")
             sys.stderr.flush()
 
     def close(self) -> None:
-        if self.shown:
+        if self.shown and self.interactive:
             sys.stderr.write("\n")
             sys.stderr.flush()
 

@@ -179,35 +179,8 @@ class Trainer:
                 f"{strategy.num_replicas_in_sync} replicas"
             )
 
-        with strategy.scope():
-            frozen = {}
-            for required in stage_requirements(config, stage_name):
-                network = load_stage_network(self.run_dir, required)
-                network.trainable = False
-                frozen[_NETWORK_OF_STAGE[required]] = network
-            vgg = self._vgg_features() if self._needs_vgg(stage_name) else None
-            stage = STAGE_CLASSES[stage_name](config, vgg, frozen)
-            total_steps = stage.steps
-            schedule = ConstantThenLinearDecay(
-                config.optimizer.learning_rate,
-                total_steps,
-                int(round(config.optimizer.constant_fraction * total_steps)),
-            )
-            optimizer = keras.optimizers.Adam(
-                schedule,
-                beta_1=config.optimizer.beta_1,
-                beta_2=config.optimizer.beta_2,
-                epsilon=config.optimizer.epsilon,
-            )
-            if config.train.mixed_precision:
-                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-            variables = [v for net in stage.networks.values() for v in net.trainable_variables]
-            optimizer.build(variables)
-            step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name=f"{stage_name}_step")
-            trackables = dict(stage.networks)
-            if stage_name == "texture":
-                trackables["snapshot"] = stage.snapshot
-            checkpoint = tf.train.Checkpoint(optimizer=optimizer, step=step_var, **trackables)
+        stage, optimizer, variables, schedule, step_var, checkpoint = self._setup_stage(stage_name)
+        total_steps = stage.steps
 
         manager = self._checkpoint_manager(checkpoint, stage_name)
         latest = tf.train.latest_checkpoint(self.run_dir / "checkpoints" / stage_name)
@@ -310,6 +283,50 @@ class Trainer:
             stage_name, start_step, step, seconds, terms, heldout["before"], heldout["after"],
             str(image_path) if image_path else None,
         )  # fmt: skip
+
+    def _setup_stage(self, stage_name):
+        """Build the stage, its optimizer and checkpoint under the strategy's scope."""
+        config, strategy = self.config, self.strategy
+        with strategy.scope():
+            frozen = {}
+            for required in stage_requirements(config, stage_name):
+                network = load_stage_network(self.run_dir, required)
+                network.trainable = False
+                frozen[_NETWORK_OF_STAGE[required]] = network
+            vgg = self._vgg_features() if self._needs_vgg(stage_name) else None
+            stage = STAGE_CLASSES[stage_name](config, vgg, frozen)
+            total_steps = stage.steps
+            schedule = ConstantThenLinearDecay(
+                config.optimizer.learning_rate,
+                total_steps,
+                int(round(config.optimizer.constant_fraction * total_steps)),
+            )
+            optimizer = keras.optimizers.Adam(
+                schedule,
+                beta_1=config.optimizer.beta_1,
+                beta_2=config.optimizer.beta_2,
+                epsilon=config.optimizer.epsilon,
+            )
+            if config.train.mixed_precision:
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            variables = [v for net in stage.networks.values() for v in net.trainable_variables]
+            optimizer.build(variables)
+            step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name=f"{stage_name}_step")
+            trackables = dict(stage.networks)
+            if stage_name == "texture":
+                trackables["snapshot"] = stage.snapshot
+            checkpoint = tf.train.Checkpoint(optimizer=optimizer, step=step_var, **trackables)
+
+        return stage, optimizer, variables, schedule, step_var, checkpoint
+
+    def build_step_for_benchmark(self, stage_name):
+        """(compiled train step, distributed iterator) of a stage, for timing."""
+        stage, optimizer, variables, *_ = self._setup_stage(stage_name)
+        global_batch = self.config.train.batch_size
+        dataset = self.strategy.distribute_datasets_from_function(
+            lambda context: self.data.train_dataset(context, global_batch, 0)
+        )
+        return self._make_step(stage, optimizer, variables, use_triplet=False), iter(dataset)
 
     def _make_step(self, stage, optimizer, variables, use_triplet):
         strategy = self.strategy
