@@ -30,6 +30,7 @@ Outputs in ``out_dir``: one run directory per variant (each evaluated into
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -37,6 +38,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from sievenet_tf.training.progress import format_duration
 
@@ -245,6 +248,8 @@ def run_ablation(
             f"{_fmt(metrics.get('psnr'), 2)}, warp L1 {_fmt(metrics.get('warp_l1_fine'))}, warp IoU "
             f"{_fmt(metrics.get('warp_iou_fine'))}, mIoU {_fmt(metrics.get('segmentation_miou'))}")  # fmt: skip
 
+    for previous, row in zip(rows, rows[1:]):
+        row["vs_previous"] = paired_differences(Path(previous["run_dir"]), Path(row["run_dir"]))
     wall = time.monotonic() - started
     report = {
         "preset": preset,
@@ -267,6 +272,42 @@ def run_ablation(
     (out_dir / "ablation.md").write_text(ablation_markdown(report), encoding="utf-8")
     log(f"ablation done in {format_duration(wall)}; wrote {out_dir}/ablation.json and ablation.md")
     return report
+
+
+def _per_example(run_dir: Path):
+    with open(run_dir / "eval_test_paired" / "per_example.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return rows
+
+
+def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr")) -> dict:
+    """Per-pair differences of two variants' test metrics (after - before).
+
+    Both runs were evaluated on the same pairs in the same order, so the
+    differences are paired: the standard error of their mean says how much of
+    a gap is test-set noise (it says nothing about seed-to-seed training noise).
+
+    Returns:
+        dict key -> ``{"mean_difference", "standard_error", "improved_fraction"}``.
+    """
+    before, after = _per_example(before_run), _per_example(after_run)
+    names = [(r["person"], r["cloth"]) for r in before]
+    if names != [(r["person"], r["cloth"]) for r in after]:
+        raise ValueError(f"{before_run} and {after_run} were evaluated on different pairs")
+    result = {}
+    for key in keys:
+        difference = np.array([float(a[key]) - float(b[key]) for a, b in zip(after, before)])
+        spread = (
+            difference.std(ddof=1) / np.sqrt(len(difference))
+            if len(difference) > 1
+            else float("nan")
+        )
+        result[key] = {
+            "mean_difference": round(float(difference.mean()), 6),
+            "standard_error": None if np.isnan(spread) else round(float(spread), 6),
+            "improved_fraction": round(float(np.mean(difference > 0)), 4),
+        }
+    return result
 
 
 def _command_line() -> str:
@@ -322,6 +363,29 @@ def ablation_markdown(report: dict) -> str:
         + f"Wall time {format_duration(report['wall_seconds'])} (training, evaluation and data loading).",
         "",
     ]
+    compared = [row for row in report["rows"] if row.get("vs_previous")]
+    if compared:
+        n = report["rows"][0]["num_test_examples"]
+        lines += [
+            f"Each row against the previous one, paired over the {n} test pairs (mean difference "
+            "± its standard error; share of pairs that improved). This is test-set noise only: "
+            "every variant was trained once, with one seed.",
+            "",
+            "| change | Δ SSIM | pairs improved | Δ PSNR | pairs improved |",
+            "|---|---|---|---|---|",
+        ]
+        names = [row["variant"] for row in report["rows"]]
+        for row in compared:
+            previous = names[names.index(row["variant"]) - 1]
+            cells = []
+            for key, digits in (("ssim", 4), ("psnr", 2)):
+                diff = row["vs_previous"][key]
+                cells += [
+                    f"{diff['mean_difference']:+.{digits}f} ± {_fmt(diff['standard_error'], digits)}",
+                    f"{100 * diff['improved_fraction']:.0f} %",
+                ]
+            lines.append(f"| {previous} → {row['variant']} | {' | '.join(cells)} |")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -185,8 +185,10 @@ def evaluate_run(
         EvaluationError: missing run, config or stage model.
         DataError: a missing or malformed dataset.
     """
+    import keras
     import tensorflow as tf
 
+    import sievenet_tf.models  # noqa: F401  (registers the serializable classes)
     from sievenet_tf.config import SieveNetConfig
     from sievenet_tf.data import viton
     from sievenet_tf.data.labels import MODEL_CLASS_NAMES
@@ -197,13 +199,13 @@ def evaluate_run(
     if max_examples is not None and max_examples < 1:
         raise EvaluationError(f"max_examples must be >= 1, got {max_examples}")
     run_dir = Path(run_dir)
-    check_run(run_dir)
+    model_path = check_run(run_dir)
     config = SieveNetConfig.load(run_dir / "config.json")
     # The dataset first: a bad dataset fails before the (slower) model load.
     dataset = viton.make_dataset(
         data_root, config, split, pairs, batch_size=batch_size, shuffle=False
     )
-    _, model = load_run(run_dir)
+    model = keras.saving.load_model(model_path)
     out_dir = Path(out_dir) if out_dir is not None else run_dir / f"eval_{split}_{pairs}"
     paired = pairs == "paired"
     inception, fid_note = fid_features(inception_weights, log)
@@ -219,9 +221,7 @@ def evaluate_run(
     def infer(inputs):
         return model(inputs, training=False)
 
-    per_example = {name: [] for name in ("ssim", "psnr", "warp_l1_coarse", "warp_l1_fine",
-                                         "warp_iou_coarse", "warp_iou_fine",
-                                         "identity_warp_l1", "identity_warp_iou")}  # fmt: skip
+    per_example = {name: [] for name in PER_EXAMPLE_METRICS}
     names = []
     num_classes = config.segmentation.num_classes
     confusion = np.zeros((num_classes, num_classes), np.int64)
@@ -243,24 +243,8 @@ def evaluate_run(
                 for p, c in zip(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME])
             ]
             if paired:
-                worn, worn_mask = (
-                    M.to_unit_range(batch[keys.CLOTH_WORN]),
-                    batch[keys.CLOTH_WORN_MASK],
-                )
-                per_example["ssim"].append(M.ssim(M.to_unit_range(tryon), M.to_unit_range(person)))
-                per_example["psnr"].append(M.psnr(M.to_unit_range(tryon), M.to_unit_range(person)))
-                for level in ("coarse", "fine"):
-                    warped = M.to_unit_range(outputs[f"warped_cloth_{level}"])
-                    per_example[f"warp_l1_{level}"].append(M.l1_distance(warped, worn))
-                    per_example[f"warp_iou_{level}"].append(
-                        M.mask_iou(outputs[f"warped_mask_{level}"], worn_mask)
-                    )
-                per_example["identity_warp_l1"].append(
-                    M.l1_distance(M.to_unit_range(batch[keys.CLOTH]), worn)
-                )
-                per_example["identity_warp_iou"].append(
-                    M.mask_iou(batch[keys.CLOTH_MASK], worn_mask)
-                )
+                for name, value in paired_metrics(batch, outputs).items():
+                    per_example[name].append(value)
                 if guided:
                     confusion += M.confusion_matrix(
                         outputs["expected_segmentation"], batch[keys.SEGMENTATION], num_classes
@@ -352,6 +336,36 @@ def evaluate_run(
     log(f"evaluated {count} {pairs} pairs of {split!r} in {seconds:.1f} s; wrote {out_dir}/metrics.json, "
         "metrics.md, grid.png")  # fmt: skip
     return results
+
+
+PER_EXAMPLE_METRICS = (
+    "ssim", "psnr", "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
+    "identity_warp_l1", "identity_warp_iou",
+)  # fmt: skip
+
+
+def paired_metrics(batch: dict, outputs: dict) -> dict:
+    """Per-example reference metrics of one paired batch (see the module docstring).
+
+    Args:
+        batch: numpy example dict (:mod:`sievenet_tf.data.keys`).
+        outputs: numpy outputs of :class:`~sievenet_tf.models.SieveNet` for it.
+
+    Returns:
+        dict :data:`PER_EXAMPLE_METRICS` key -> float64 (B,).
+    """
+    person = M.to_unit_range(batch[keys.PERSON])
+    tryon = M.to_unit_range(outputs["tryon"])
+    worn, worn_mask = M.to_unit_range(batch[keys.CLOTH_WORN]), batch[keys.CLOTH_WORN_MASK]
+    values = {"ssim": M.ssim(tryon, person), "psnr": M.psnr(tryon, person)}
+    for level in ("coarse", "fine"):
+        warped = M.to_unit_range(outputs[f"warped_cloth_{level}"])
+        values[f"warp_l1_{level}"] = M.l1_distance(warped, worn)
+        values[f"warp_iou_{level}"] = M.mask_iou(outputs[f"warped_mask_{level}"], worn_mask)
+    # What an untrained (identity, theta = 0) warper scores: the unwarped cloth.
+    values["identity_warp_l1"] = M.l1_distance(M.to_unit_range(batch[keys.CLOTH]), worn)
+    values["identity_warp_iou"] = M.mask_iou(batch[keys.CLOTH_MASK], worn_mask)
+    return values
 
 
 def _clean(values):

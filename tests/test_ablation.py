@@ -66,10 +66,11 @@ def test_runs_three_variants_with_equal_budgets_and_writes_the_table(tmp_path):
     assert triplet_terms("sievenet")[-1] > 0
 
     assert json.loads((out / "ablation.json").read_text())["rows"] == rows
-    table = [
-        line for line in (out / "ablation.md").read_text().splitlines() if line.startswith("| ")
-    ]
-    assert len(table) == 1 + 3 and "SSIM" in table[0]
+    markdown = (out / "ablation.md").read_text()
+    (main_table,) = [b.splitlines() for b in markdown.split("\n\n") if b.startswith("| variant")]
+    assert len(main_table) == 2 + 3 and "SSIM" in main_table[0]  # header, rule, 3 variants
+    assert [row["variant"] for row in rows if "vs_previous" in row] == ["c2f_satt", "sievenet"]
+    assert "| c2f_satt → sievenet |" in markdown
     assert any("sievenet: SSIM" in line for line in lines)
     for variant in ("baseline", "c2f_satt", "sievenet"):
         assert (out / variant / "eval_test_paired" / "metrics.json").exists()

@@ -99,12 +99,12 @@ def count_macs(model) -> int:
     """Multiply-accumulates of one forward pass of a functional Keras model.
 
     Counts Conv2D, Dense and FeatureCorrelation layers (everything else is a
-    rounding error next to them) plus the TPS matmul of each TpsWarp call.
+    rounding error next to them) plus the TPS matmul of each TPS warp call.
     """
     import keras
 
     from sievenet_tf.layers.correlation import FeatureCorrelation
-    from sievenet_tf.layers.tps_warp import TpsWarp
+    from sievenet_tf.layers.tps_warp import ClothWarp, TpsWarp
 
     total = 0
     for layer in model._flatten_layers(include_self=False, recursive=True):
@@ -119,7 +119,7 @@ def count_macs(model) -> int:
             out = layer._inbound_nodes[0].output_tensors[0].shape
             channels = layer._inbound_nodes[0].input_tensors[0].shape[-1]
             total += calls * out[1] * out[2] * out[3] * channels
-        elif isinstance(layer, TpsWarp):
+        elif isinstance(layer, (TpsWarp, ClothWarp)):
             height, width = layer.image_size
             total += calls * 2 * layer.grid_size**2 * height * width
     return int(total)
@@ -134,7 +134,7 @@ def component_models(sievenet, config, parse_layout: str) -> dict:
 
     from sievenet_tf.export.tryon_model import build_tryon_model
     from sievenet_tf.layers.priors import PriorsLayer
-    from sievenet_tf.layers.tps_warp import TpsWarp
+    from sievenet_tf.layers.tps_warp import ClothWarp
 
     height, width = config.data.image_size
     num_keypoints, prior_channels = config.data.num_keypoints, config.data.prior_channels
@@ -167,14 +167,21 @@ def component_models(sievenet, config, parse_layout: str) -> dict:
                                     {"warped_cloth_fine": warp["warped_cloth_fine"],
                                      "warped_cloth_coarse": warp["warped_cloth_coarse"]}), {"priors": (0, 1)})  # fmt: skip
 
-    cloth, theta, theta_fine = (
+    cloth, cloth_mask, theta, theta_fine = (
         inp("cloth", (height, width, 3)),
+        inp("cloth_mask", (height, width, 1)),
         inp("theta", (n_theta,)),
         inp("theta_fine", (n_theta,)),
     )
-    warp_layer = TpsWarp((height, width), config.warp.grid_size, "border", name="warp_cloth")
-    models["warp"] = (keras.Model([cloth, theta, theta_fine], {"coarse": warp_layer(cloth, theta),
-                                   "fine": warp_layer(cloth, theta_fine)}), {"theta": (-0.1, 0.1), "theta_fine": (-0.1, 0.1)})  # fmt: skip
+    # What the warper does besides its regressors: TPS grid + sampling of the
+    # cloth and its mask, for the coarse and the fine theta.
+    warp_layer = ClothWarp((height, width), config.warp.grid_size, name="cloth_warp")
+    coarse_cloth, coarse_mask = warp_layer(cloth, cloth_mask, theta)
+    fine_cloth, fine_mask = warp_layer(cloth, cloth_mask, theta_fine)
+    models["warp"] = (keras.Model([cloth, cloth_mask, theta, theta_fine],
+                                  {"coarse": coarse_cloth, "coarse_mask": coarse_mask,
+                                   "fine": fine_cloth, "fine_mask": fine_mask}),
+                      {"theta": (-0.1, 0.1), "theta_fine": (-0.1, 0.1), "cloth_mask": (0, 1)})  # fmt: skip
 
     priors_in, cloth = (
         inp("priors", (height, width, prior_channels)),

@@ -37,9 +37,9 @@ import tensorflow as tf
 QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
 # Keras layer names (see tryon_model.py and the models) whose ops stay float32
 # in the int8 model: the priors (pixel coordinates), both TPS warps (grid and
-# sampler), the sum theta + delta_theta, the one-hot of the expected
+# sampler, layer "cloth_warp" of the warper), the sum theta + delta_theta, the one-hot of the expected
 # segmentation, and the composite of the try-on.
-FLOAT_LAYERS = ("priors", "warp_cloth", "warp_mask", "theta_fine", "labels_to_one_hot", "tryon")
+FLOAT_LAYERS = ("priors", "cloth_warp", "theta_fine", "labels_to_one_hot", "tryon")
 
 
 class ExportError(RuntimeError):
@@ -149,7 +149,7 @@ def _convert_int8(converter, representative_examples, float_layers) -> bytes:
 def float_tensor_names(model: bytes, float_layers: Iterable[str]) -> list[str]:
     """Names of the tensors produced inside the layers ``float_layers``.
 
-    Tensor names carry the Keras layer path (``sievenet_tryon_1/warper_1/warp_cloth_1/…``);
+    Tensor names carry the Keras layer path (``sievenet_tryon_1/warper_1/cloth_warp_1/…``);
     a tensor belongs to a layer when one of its path components starts with the
     layer name followed by nothing or the ``_<n>`` Keras call suffix.
     """

@@ -51,21 +51,51 @@ def grid_sample(images, grid, padding_mode: str = "border"):
     Returns:
         float32 (B, H', W', C).
     """
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
-    images = ops.cast(images, "float32")
+    return grid_sample_many([images], grid, [padding_mode])[0]
+
+
+def grid_sample_many(images, grid, padding_modes):
+    """:func:`grid_sample` of several same-size images at one grid, in one pass.
+
+    The padded images are stacked along channels, so the coordinate math and
+    the gather run once (the warper samples the cloth with "border" and its
+    mask with "zeros" at the same coordinates this way).
+
+    Args:
+        images: sequence of (B, H, W, C_i) float tensors with the same B, H, W.
+        grid: (B, H', W', 2) float, as in :func:`grid_sample`.
+        padding_modes: one of "border" / "zeros" per image.
+
+    Returns:
+        list of float32 (B, H', W', C_i).
+    """
+    if len(images) != len(padding_modes) or not images:
+        raise ValueError(
+            f"need one padding mode per image, got {len(images)} image(s) and {len(padding_modes)} mode(s)"
+        )
+    for mode in padding_modes:
+        if mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
+    images = [ops.cast(image, "float32") for image in images]
     grid = ops.cast(grid, "float32")
-    if len(images.shape) != 4 or len(grid.shape) != 4 or grid.shape[-1] != 2:
+    if any(len(image.shape) != 4 for image in images) or len(grid.shape) != 4 or grid.shape[-1] != 2:
         raise ValueError(
             "grid_sample expects images (B, H, W, C) and grid (B, H', W', 2), got "
-            f"{tuple(images.shape)} and {tuple(grid.shape)}"
+            f"{[tuple(image.shape) for image in images]} and {tuple(grid.shape)}"
         )
-    height, width, channels = images.shape[1], images.shape[2], images.shape[3]
-    if height is None or width is None or channels is None:
-        raise ValueError(f"grid_sample needs static H, W, C; got {tuple(images.shape)}")
+    height, width = images[0].shape[1], images[0].shape[2]
+    widths = [image.shape[3] for image in images]
+    if height is None or width is None or None in widths:
+        raise ValueError(f"grid_sample needs static H, W, C; got {[tuple(i.shape) for i in images]}")
+    if any(tuple(image.shape[1:3]) != (height, width) for image in images):
+        raise ValueError(f"images must share H and W, got {[tuple(i.shape) for i in images]}")
+    channels = sum(widths)
     out_height, out_width = grid.shape[1], grid.shape[2]
 
-    padded = _pad_one(images, padding_mode)  # (batch, height + 2, width + 2, channels)
+    # Both modes clamp coordinates to the same padded range; only the pad differs.
+    padded = ops.concatenate(
+        [_pad_one(image, mode) for image, mode in zip(images, padding_modes)], axis=-1
+    )  # (batch, height + 2, width + 2, channels)
     # quad[b, y, x] = [p[y, x], p[y, x + 1], p[y + 1, x], p[y + 1, x + 1]]
     quad = ops.concatenate(
         [padded[:, :-1, :-1], padded[:, :-1, 1:], padded[:, 1:, :-1], padded[:, 1:, 1:]], axis=-1
@@ -84,15 +114,18 @@ def grid_sample(images, grid, padding_mode: str = "border"):
     wx = ops.expand_dims(x - x0, -1)  # (batch, out_height, out_width, 1)
     wy = ops.expand_dims(y - y0, -1)
 
-    batch = ops.shape(images)[0]
+    batch = ops.shape(images[0])[0]
     batch_offset = ops.reshape(ops.arange(batch, dtype="int32") * (rows * cols), (-1, 1, 1))
     index = batch_offset + ops.cast(y0, "int32") * cols + ops.cast(x0, "int32")
     corners = ops.take(table, index, axis=0)  # (batch, out_height, out_width, 4 * channels)
     top_left, top_right, bottom_left, bottom_right = ops.split(corners, 4, axis=-1)
     top = top_left + wx * (top_right - top_left)
     bottom = bottom_left + wx * (bottom_right - bottom_left)
-    out = top + wy * (bottom - top)
-    return ops.reshape(out, (-1, out_height, out_width, channels))
+    out = ops.reshape(top + wy * (bottom - top), (-1, out_height, out_width, channels))
+    if len(images) == 1:
+        return [out]
+    splits = [sum(widths[: i + 1]) for i in range(len(widths) - 1)]
+    return ops.split(out, splits, axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")

@@ -6,7 +6,7 @@ import keras
 
 from sievenet_tf.layers.blocks import check_divisible, conv_norm_act
 from sievenet_tf.layers.correlation import FeatureCorrelation, FeatureL2Norm
-from sievenet_tf.layers.tps_warp import TpsWarp
+from sievenet_tf.layers.tps_warp import ClothWarp
 
 
 def _feature_extractor(x, filters, extra_convs, norm, name):
@@ -108,17 +108,15 @@ class CoarseToFineWarper(keras.Model):
                 regressor_filters, num_theta, normalization, name,
             )  # fmt: skip
 
-        warp_cloth = TpsWarp((height, width), grid_size, "border", name="warp_cloth")
-        warp_mask = TpsWarp((height, width), grid_size, "zeros", name="warp_mask")
+        # One grid and one gather for the cloth (border) and its mask (zeros).
+        warp = ClothWarp((height, width), grid_size, name="cloth_warp")
 
         theta = matching(cloth, "coarse")
-        warped_cloth_coarse = warp_cloth(cloth, theta)
-        warped_mask_coarse = warp_mask(cloth_mask, theta)
+        warped_cloth_coarse, warped_mask_coarse = warp(cloth, cloth_mask, theta)
         if fine_stage:
             delta_theta = matching(warped_cloth_coarse, "fine")
             theta_fine = keras.layers.Add(dtype="float32", name="theta_fine")([theta, delta_theta])
-            warped_cloth_fine = warp_cloth(cloth, theta_fine)
-            warped_mask_fine = warp_mask(cloth_mask, theta_fine)
+            warped_cloth_fine, warped_mask_fine = warp(cloth, cloth_mask, theta_fine)
         else:
             delta_theta = _ZerosLike(name="no_fine_stage")(theta)
             warped_cloth_fine, warped_mask_fine = warped_cloth_coarse, warped_mask_coarse

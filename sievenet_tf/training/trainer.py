@@ -189,7 +189,18 @@ class Trainer:
                 f"{self.run_dir}/checkpoints/{stage_name} already has checkpoints; pass --resume"
             )
         if latest:
-            checkpoint.restore(latest).assert_existing_objects_matched()
+            try:
+                checkpoint.restore(latest).assert_existing_objects_matched()
+            except AssertionError as e:
+                # Checkpoints follow the networks' structure; after a code change
+                # that reorders layers they no longer line up. Never train on top.
+                raise ValueError(
+                    f"{latest} does not match the {stage_name} networks built by this code "
+                    f"(the model code or config changed since it was written): "
+                    f"{str(e).splitlines()[0][:200]}. The trained networks in "
+                    f"{self.run_dir / 'models'} still load; train later stages with "
+                    f"--stage, or start a new --out"
+                ) from None
             self.log(f"[{stage_name}] resumed from {latest} at step {int(step_var.numpy())}")
         start_step = int(step_var.numpy())
         log_path = self.run_dir / "logs" / f"{stage_name}.jsonl"

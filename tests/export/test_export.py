@@ -103,12 +103,7 @@ def test_int8_quantises_convolutions_and_keeps_the_warp_float(tiny_export):
     assert distance_ops and all(
         tensors[op["inputs"][0]]["dtype"] == np.float32 for op in distance_ops
     )
-    int8_names = [t["name"] for t in tensors.values() if t["dtype"] == np.int8]
-    assert not [
-        name
-        for name in int8_names
-        if "warp_cloth" in name and ("clip" in name or "add" in name.lower())
-    ]
+    # (What float coordinates buy is tested on the warp alone in test_tflite.py.)
 
 
 def test_fp32_runs_on_real_examples_like_keras(tiny_export, tiny_run, synthetic_root):

@@ -71,3 +71,20 @@ def test_against_pytorch_when_installed(rng):
             mode="bilinear", padding_mode=mode, align_corners=True,
         ).permute(0, 2, 3, 1).numpy()  # fmt: skip
         np.testing.assert_allclose(grid_sample(images, grid, mode).numpy(), expected, atol=1e-5)
+
+
+def test_sampling_several_images_in_one_pass_equals_separate_calls(rng):
+    from sievenet_tf.layers import ClothWarp, TpsWarp, grid_sample_many
+
+    cloth = rng.uniform(-1, 1, size=(2, 9, 7, 3)).astype(np.float32)
+    mask = (rng.uniform(size=(2, 9, 7, 1)) > 0.5).astype(np.float32)
+    grid = rng.uniform(-1.3, 1.3, size=(2, 9, 7, 2)).astype(np.float32)
+    together = grid_sample_many([cloth, mask], grid, ["border", "zeros"])
+    np.testing.assert_allclose(together[0], grid_sample(cloth, grid, "border"), atol=1e-6)
+    np.testing.assert_allclose(together[1], grid_sample(mask, grid, "zeros"), atol=1e-6)
+    theta = rng.normal(scale=0.2, size=(2, 50)).astype(np.float32)
+    warped_cloth, warped_mask = ClothWarp((9, 7))(cloth, mask, theta)
+    np.testing.assert_allclose(warped_cloth, TpsWarp((9, 7), 5, "border")(cloth, theta), atol=1e-6)
+    np.testing.assert_allclose(warped_mask, TpsWarp((9, 7), 5, "zeros")(mask, theta), atol=1e-6)
+    with pytest.raises(ValueError, match="one padding mode per image"):
+        grid_sample_many([cloth, mask], grid, ["border"])

@@ -87,3 +87,17 @@ def test_refusing_to_overwrite_a_run_without_resume(tmp_path):
     with pytest.raises(FileExistsError, match="--resume"):
         Trainer(config, tmp_path, source, log=lambda s: None).train(["warp"])
     assert json.loads((tmp_path / "config.json").read_text())["name"] == "tiny"
+
+
+def test_xla_step_trains_like_the_plain_step(tmp_path):
+    losses = {}
+    for jit in (False, True):
+        import keras
+
+        keras.utils.set_random_seed(0)
+        config = _config("train.warp_steps=2", f"train.jit={'true' if jit else 'false'}")
+        source = ArrayDataSource(random_examples(config, 8, 1), random_examples(config, 4, 2))
+        Trainer(config, tmp_path / str(jit), source, log=lambda s: None).train(["warp"])
+        logged = (tmp_path / str(jit) / "logs" / "warp.jsonl").read_text().splitlines()
+        losses[jit] = [json.loads(line)["total"] for line in logged]
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)
