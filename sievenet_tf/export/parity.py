@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import cv2
 import numpy as np
 
 from sievenet_tf.export.tryon_model import OUTPUT_NAMES
@@ -63,40 +62,26 @@ def run_keras(tryon_model, examples):
     return results
 
 
-def psnr(images, reference, data_range: float = 2.0) -> float:
-    """Peak signal-to-noise ratio in dB (``data_range`` 2 for [-1, 1] images)."""
-    mse = float(np.mean((np.asarray(images, np.float64) - np.asarray(reference, np.float64)) ** 2))
-    if mse == 0.0:
-        return float("inf")
-    return 10.0 * np.log10(data_range**2 / mse)
+def psnr(images, reference) -> float:
+    """PSNR in dB of [-1, 1] images, the protocol of :func:`sievenet_tf.metrics.psnr`."""
+    from sievenet_tf import metrics
+
+    value = metrics.psnr(_unit(images), _unit(reference))
+    return float(np.mean(value))
 
 
-def ssim(image, reference, data_range: float = 2.0) -> float:
-    """Mean SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5), channels averaged.
+def ssim(image, reference) -> float:
+    """Mean SSIM of [-1, 1] images, the protocol of :func:`sievenet_tf.metrics.ssim`
+    (11 x 11 Gaussian window, sigma 1.5, channels averaged)."""
+    from sievenet_tf import metrics
 
-    Args:
-        image, reference: (H, W, C) or (1, H, W, C) float arrays.
-        data_range: max - min of the value range (2 for [-1, 1]).
-    """
-    x = np.asarray(image, np.float64).reshape(np.shape(image)[-3:])
-    y = np.asarray(reference, np.float64).reshape(np.shape(reference)[-3:])
-    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    return float(np.mean(metrics.ssim(_unit(image), _unit(reference))))
 
-    def blur(values):
-        return cv2.GaussianBlur(values, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
 
-    scores = []
-    for channel in range(x.shape[-1]):
-        a, b = x[..., channel], y[..., channel]
-        mu_a, mu_b = blur(a), blur(b)
-        var_a = blur(a * a) - mu_a**2
-        var_b = blur(b * b) - mu_b**2
-        cov = blur(a * b) - mu_a * mu_b
-        ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
-            (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
-        )
-        scores.append(ssim_map.mean())
-    return float(np.mean(scores))
+def _unit(images):
+    """[-1, 1] -> [0, 1], as (B, H, W, C)."""
+    images = (np.asarray(images, np.float64) + 1.0) / 2.0
+    return images if images.ndim == 4 else images[None]
 
 
 @dataclasses.dataclass
