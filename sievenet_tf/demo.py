@@ -160,18 +160,12 @@ def write_unpaired_grid(data_root: Path, model_path: Path, path: Path, count: in
         size = result.tryon.shape[:2]
         columns["person"].append(io.fit_image(io.read_image(files.person), size))
         columns["cloth"].append(io.fit_image(io.read_image(files.cloth), size))
-        columns["warped cloth"].append(_to_uint8(result.warped_cloth_fine))
+        columns["warped cloth"].append(result.warped_cloth_fine)  # [-1, 1]: tryon_grid converts
         columns["expected segmentation"].append(result.expected_segmentation)
         columns["try-on"].append(result.tryon_image())
     grid = tryon_grid({name: np.stack(values) for name, values in columns.items()})
     save_png(path, grid)
     return path
-
-
-def _to_uint8(image):
-    import numpy as np
-
-    return np.clip((image + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
 
 
 def main(argv=None) -> int:
