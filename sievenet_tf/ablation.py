@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sievenet_tf.evaluation import format_value
 from sievenet_tf.training.progress import format_duration
 
 
@@ -244,9 +245,9 @@ def run_ablation(
             "run_dir": str(run_dir),
             "paper_viton": PAPER_VITON[variant.name],
         })  # fmt: skip
-        log(f"[{index}/{len(VARIANTS)}] {variant.name}: SSIM {_fmt(metrics.get('ssim'))}, PSNR "
-            f"{_fmt(metrics.get('psnr'), 2)}, warp L1 {_fmt(metrics.get('warp_l1_fine'))}, warp IoU "
-            f"{_fmt(metrics.get('warp_iou_fine'))}, mIoU {_fmt(metrics.get('segmentation_miou'))}")  # fmt: skip
+        log(f"[{index}/{len(VARIANTS)}] {variant.name}: SSIM {format_value(metrics.get('ssim'))}, PSNR "
+            f"{format_value(metrics.get('psnr'), 2)}, warp L1 {format_value(metrics.get('warp_l1_fine'))}, warp IoU "
+            f"{format_value(metrics.get('warp_iou_fine'))}, mIoU {format_value(metrics.get('segmentation_miou'))}")  # fmt: skip
 
     for previous, row in zip(rows, rows[1:]):
         row["vs_previous"] = paired_differences(Path(previous["run_dir"]), Path(row["run_dir"]))
@@ -314,14 +315,6 @@ def _command_line() -> str:
     return " ".join([os.path.basename(sys.argv[0]) or "python", *sys.argv[1:]])
 
 
-def _fmt(value, digits=4):
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    return f"{value:.{digits}f}"
-
-
 def ablation_markdown(report: dict) -> str:
     """The ``ablation.md`` text of a :func:`run_ablation` report."""
     steps = report["steps"]
@@ -345,7 +338,7 @@ def ablation_markdown(report: dict) -> str:
         "|" + "---|" * len(header),
     ]
     for row in report["rows"]:
-        values = [_fmt(row["metrics"][key], digits) for key, _, digits in TABLE_METRICS]
+        values = [format_value(row["metrics"][key], digits) for key, _, digits in TABLE_METRICS]
         paper = row["paper_viton"]
         shared = (
             f" (incl. shared {', '.join(row['shared_stages'])})" if row["shared_stages"] else ""
@@ -357,8 +350,8 @@ def ablation_markdown(report: dict) -> str:
     identity = report["rows"][0]["identity_warp"]
     lines += [
         "",
-        f"Identity warp (unwarped cloth vs the garment as worn): L1 {_fmt(identity['l1'])}, IoU "
-        f"{_fmt(identity['iou'])}. mIoU — : the baseline has no segmentation network. "
+        f"Identity warp (unwarped cloth vs the garment as worn): L1 {format_value(identity['l1'])}, IoU "
+        f"{format_value(identity['iou'])}. mIoU — : the baseline has no segmentation network. "
         + ("FID — : no Inception weights on this machine. " if report.get("fid_note") else "")
         + f"Wall time {format_duration(report['wall_seconds'])} (training, evaluation and data loading).",
         "",
@@ -381,7 +374,7 @@ def ablation_markdown(report: dict) -> str:
             for key, digits in (("ssim", 4), ("psnr", 2)):
                 diff = row["vs_previous"][key]
                 cells += [
-                    f"{diff['mean_difference']:+.{digits}f} ± {_fmt(diff['standard_error'], digits)}",
+                    f"{diff['mean_difference']:+.{digits}f} ± {format_value(diff['standard_error'], digits)}",
                     f"{100 * diff['improved_fraction']:.0f} %",
                 ]
             lines.append(f"| {previous} → {row['variant']} | {' | '.join(cells)} |")

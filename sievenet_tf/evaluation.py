@@ -390,7 +390,8 @@ def _write_per_example(path, names, values):
             writer.writerow([person, cloth, *(f"{values[c][i]:.6f}" for c in columns)])
 
 
-def _format(value, digits=4):
+def format_value(value, digits=4):
+    """A table cell: "—" for a missing value, strings as they are, numbers rounded."""
     if value is None:
         return "—"
     if isinstance(value, str):
@@ -414,7 +415,7 @@ def metrics_markdown(results: dict) -> str:
     ]
     metric_values = results["metrics"]
     for key, (label, direction, protocol) in METRIC_ROWS.items():
-        lines.append(f"| {label} | {direction} | {_format(metric_values.get(key))} | {protocol} |")
+        lines.append(f"| {label} | {direction} | {format_value(metric_values.get(key))} | {protocol} |")
     lines += ["", "Image metrics on [0, 1]; warp L1 on [0, 1] (half the [-1, 1] loss value).", ""]
     for note_key in ("fid_note", "lpips_note"):
         if metric_values.get(note_key):
@@ -424,7 +425,7 @@ def metrics_markdown(results: dict) -> str:
     per_class = results["segmentation_iou_per_class"]
     if per_class:
         lines += ["", "## Segmentation IoU per class", "", "| class | IoU |", "|---|---|"]
-        lines += [f"| {name} | {_format(value)} |" for name, value in per_class.items()]
+        lines += [f"| {name} | {format_value(value)} |" for name, value in per_class.items()]
         lines.append("")
         lines.append("— : class absent from targets and predictions (not in the mIoU).")
     return "\n".join(lines) + "\n"

@@ -67,14 +67,11 @@ def _check_person(files: viton.ExampleFiles, layout: str) -> list[DataError]:
         io.read_keypoints(files.pose, layout)
     except DataError as e:
         problems.append(e)
-    if person_size is not None and parse_size is not None and person_size != parse_size:
-        problems.append(
-            DataError(
-                files.parse,
-                f"parse is {parse_size[1]}x{parse_size[0]} but the person image "
-                f"{os.path.basename(files.person)} is {person_size[1]}x{person_size[0]}",
-            )
+    if person_size is not None and parse_size is not None:
+        mismatch = viton.size_mismatch(
+            files.parse, "parse", parse_size, files.person, "person image", person_size
         )
+        problems += [mismatch] if mismatch is not None else []
     return problems
 
 
@@ -89,14 +86,11 @@ def _check_cloth(files: viton.ExampleFiles) -> list[DataError]:
         mask_size = io.read_mask(files.cloth_mask).shape
     except DataError as e:
         problems.append(e)
-    if cloth_size is not None and mask_size is not None and cloth_size != mask_size:
-        problems.append(
-            DataError(
-                files.cloth_mask,
-                f"cloth mask is {mask_size[1]}x{mask_size[0]} but the cloth image "
-                f"{os.path.basename(files.cloth)} is {cloth_size[1]}x{cloth_size[0]}",
-            )
+    if cloth_size is not None and mask_size is not None:
+        mismatch = viton.size_mismatch(
+            files.cloth_mask, "cloth mask", mask_size, files.cloth, "cloth image", cloth_size
         )
+        problems += [mismatch] if mismatch is not None else []
     return problems
 
 

@@ -319,6 +319,18 @@ def data_errors():
 # ------------------------------------------------------------------- one example
 
 
+def size_mismatch(path, what, size, other_path, other_what, other_size) -> DataError | None:
+    """The error for ``path`` (a ``what`` of ``size`` (H, W)) not matching the size of
+    ``other_path``, or None when they match. Shared by the reader and the validator."""
+    if tuple(size) == tuple(other_size):
+        return None
+    return DataError(
+        path,
+        f"{what} is {size[1]}x{size[0]} but the {other_what} "
+        f"{os.path.basename(other_path)} is {other_size[1]}x{other_size[0]}",
+    )
+
+
 def load_example(files: ExampleFiles, image_size, layout: str, keypoints=None) -> dict:
     """Decode one example's files with :mod:`sievenet_tf.data.io`.
 
@@ -342,20 +354,16 @@ def load_example(files: ExampleFiles, image_size, layout: str, keypoints=None) -
         keypoints = io.read_keypoints(files.pose, layout)
     person = io.read_image(files.person)
     parse = io.read_parse(files.parse, num_labels=labels.num_dataset_labels(layout))
-    if parse.shape != person.shape[:2]:
-        raise DataError(
-            files.parse,
-            f"parse is {parse.shape[1]}x{parse.shape[0]} but the person image "
-            f"{os.path.basename(files.person)} is {person.shape[1]}x{person.shape[0]}",
-        )
+    mismatch = size_mismatch(files.parse, "parse", parse.shape, files.person, "person image", person.shape[:2])
+    if mismatch is not None:
+        raise mismatch
     cloth = io.read_image(files.cloth)  # same checks as io.read_person, pose read up front
     mask_size = io.image_size(files.cloth_mask)
-    if mask_size != cloth.shape[:2]:
-        raise DataError(
-            files.cloth_mask,
-            f"cloth mask is {mask_size[1]}x{mask_size[0]} but the cloth image "
-            f"{os.path.basename(files.cloth)} is {cloth.shape[1]}x{cloth.shape[0]}",
-        )
+    mismatch = size_mismatch(
+        files.cloth_mask, "cloth mask", mask_size, files.cloth, "cloth image", cloth.shape[:2]
+    )
+    if mismatch is not None:
+        raise mismatch
     return {
         keys.PERSON: io.fit_image(person, image_size),
         keys.CLOTH: io.fit_image(cloth, image_size),

@@ -380,17 +380,17 @@ class Trainer:
         directory = self.run_dir / "checkpoints" / stage_name
         if not self.is_chief:
             # Every worker must take part in saving; only the chief's copy is kept.
-            resolver = self.strategy.cluster_resolver
-            directory = Path(tempfile.gettempdir()) / f"sievenet_worker_{resolver.task_id}_{os.getpid()}" / stage_name
+            directory = self._worker_dir() / stage_name
         return tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=3)
+
+    def _worker_dir(self):
+        """Scratch directory of a non-chief worker's checkpoints."""
+        task_id = self.strategy.cluster_resolver.task_id
+        return Path(tempfile.gettempdir()) / f"sievenet_worker_{task_id}_{os.getpid()}"
 
     def _cleanup_worker_dir(self, stage_name):
         if not self.is_chief:
-            resolver = self.strategy.cluster_resolver
-            shutil.rmtree(
-                Path(tempfile.gettempdir()) / f"sievenet_worker_{resolver.task_id}_{os.getpid()}",
-                ignore_errors=True,
-            )
+            shutil.rmtree(self._worker_dir(), ignore_errors=True)
 
     def _save_stage_network(self, stage, stage_name):
         if not self.is_chief:
