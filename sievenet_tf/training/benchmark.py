@@ -75,18 +75,22 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override applied to every variant (repeatable)")  # fmt: skip
     parser.add_argument("--out", default=None, help="JSON file (default: runs/benchmark_train_<preset>.json)")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._child:
-        print(json.dumps(time_stages(args.preset, VARIANTS[args._child], args.steps, args.warmup)))
+        assignments = [*args.set, *VARIANTS[args._child]]
+        print(json.dumps(time_stages(args.preset, assignments, args.steps, args.warmup)))
         return 0
     results = {}
     for variant in args.variants.split(","):
         print(f"timing {variant} ...", file=sys.stderr, flush=True)
         child = subprocess.run(
             [sys.executable, "-m", "sievenet_tf.training.benchmark", "--preset", args.preset,
-             "--steps", str(args.steps), "--warmup", str(args.warmup), "--_child", variant],
+             "--steps", str(args.steps), "--warmup", str(args.warmup), "--_child", variant,
+             *(f"--set={assignment}" for assignment in args.set)],
             capture_output=True, text=True,
         )  # fmt: skip
         if child.returncode != 0:
@@ -98,7 +102,8 @@ def main(argv=None) -> int:
     with open(out, "w") as f:
         json.dump({"preset": args.preset, "steps": args.steps, "cpus": os.cpu_count(), "seconds_per_step": results}, f, indent=2)
     base = results.get("baseline")
-    lines = [f"Median seconds per train step, preset `{args.preset}`, {args.steps} steps after {args.warmup} warm-up, {os.cpu_count()} CPU cores:", "",
+    overrides = f" with {', '.join(args.set)}" if args.set else ""
+    lines = [f"Median seconds per train step, preset `{args.preset}`{overrides}, {args.steps} steps after {args.warmup} warm-up, {os.cpu_count()} CPU cores:", "",
              "| variant | warp | segmentation | texture |", "|---|---|---|---|"]  # fmt: skip
     for variant, times in results.items():
         cells = []
