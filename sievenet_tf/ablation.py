@@ -168,7 +168,7 @@ def run_ablation(
     import keras
 
     from sievenet_tf.config import get_preset
-    from sievenet_tf.data import viton
+    from sievenet_tf.data import pipeline
     from sievenet_tf.data.source import make_data_source
     from sievenet_tf.evaluation import evaluate_run
     from sievenet_tf.training.trainer import Trainer
@@ -219,7 +219,7 @@ def run_ablation(
             trainer = Trainer(
                 config, run_dir, data, resume=stage != variant.stages[0], log=trainer_log
             )
-            with viton.data_errors():
+            with pipeline.data_errors():
                 trainer.train([stage])
             stage_seconds[variant.name][stage] = time.monotonic() - stage_started
         log(f"[{index}/{len(VARIANTS)}] {variant.name}: evaluating on the test split (paired) ...")
@@ -411,7 +411,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
-    from sievenet_tf.data.io import DataError
+    from sievenet_tf.data.errors import DataError
     from sievenet_tf.evaluation import EvaluationError
 
     # Seven trainers in one process trace many tf.functions; TF's retracing

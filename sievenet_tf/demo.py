@@ -76,7 +76,7 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
         if model_path.exists():
             _say(f"reusing {model_path}")
         else:
-            from sievenet_tf.data import viton
+            from sievenet_tf.data import pipeline
             from sievenet_tf.data.source import make_data_source
             from sievenet_tf.training.cli import print_summary
             from sievenet_tf.training.trainer import Trainer
@@ -84,7 +84,7 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
             keras.utils.set_random_seed(config.train.seed)
             resume = (run_dir / "checkpoints").exists()
             trainer = Trainer(config, run_dir, make_data_source(data_root, config), resume=resume, log=_say)
-            with viton.data_errors():
+            with pipeline.data_errors():
                 reports = trainer.train()
             print_summary(run_dir, reports, time.monotonic() - started)
 
@@ -145,17 +145,17 @@ def write_unpaired_grid(data_root: Path, model_path: Path, path: Path, count: in
     first ``count`` unpaired test pairs, run with the model at ``model_path``."""
     import numpy as np
 
-    from sievenet_tf.data import io, viton
+    from sievenet_tf.data import io, layouts
     from sievenet_tf.inference import TryOn
     from sievenet_tf.visualization import save_png, tryon_grid
 
     tryon = TryOn(str(model_path))
-    layout = viton.detect_layout(data_root)
-    dirs = viton.split_dirs(data_root, "test", layout)
-    pairs = viton.read_pairs(viton.pairs_path(data_root, "test"))[:count]
+    layout = layouts.detect_layout(data_root)
+    dirs = layouts.split_dirs(data_root, "test", layout)
+    pairs = layouts.read_pairs(layouts.pairs_path(data_root, "test"))[:count]
     columns = {"person": [], "cloth": [], "warped cloth": [], "expected segmentation": [], "try-on": []}
     for person_name, cloth_name in pairs:
-        files = viton.example_files(dirs, person_name, cloth_name, layout)
+        files = layouts.example_files(dirs, person_name, cloth_name, layout)
         result = tryon(files.person, files.parse, files.pose, files.cloth, files.cloth_mask)
         size = result.tryon.shape[:2]
         columns["person"].append(io.fit_image(io.read_image(files.person), size))

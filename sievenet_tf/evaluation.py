@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sievenet_tf import keys
 from sievenet_tf import metrics as M
-from sievenet_tf.data import keys
 
 MODEL_INPUTS = (keys.CLOTH, keys.CLOTH_MASK, keys.PRIORS, keys.TEXTURE_PRIORS)
 STAGE_MODEL_FILES = {
@@ -190,19 +190,19 @@ def evaluate_run(
 
     import sievenet_tf.models  # noqa: F401  (registers the serializable classes)
     from sievenet_tf.config import SieveNetConfig
-    from sievenet_tf.data import viton
-    from sievenet_tf.data.labels import MODEL_CLASS_NAMES
+    from sievenet_tf.data import layouts, pipeline
+    from sievenet_tf.labels import MODEL_CLASS_NAMES
     from sievenet_tf.visualization import save_png, tryon_grid
 
-    if pairs not in viton.PAIRS:
-        raise EvaluationError(f"pairs must be one of {viton.PAIRS}, got {pairs!r}")
+    if pairs not in layouts.PAIRS:
+        raise EvaluationError(f"pairs must be one of {layouts.PAIRS}, got {pairs!r}")
     if max_examples is not None and max_examples < 1:
         raise EvaluationError(f"max_examples must be >= 1, got {max_examples}")
     run_dir = Path(run_dir)
     model_path = check_run(run_dir)
     config = SieveNetConfig.load(run_dir / "config.json")
     # The dataset first: a bad dataset fails before the (slower) model load.
-    dataset = viton.make_dataset(
+    dataset = pipeline.make_dataset(
         data_root, config, split, pairs, batch_size=batch_size, shuffle=False
     )
     model = keras.saving.load_model(model_path)
@@ -230,7 +230,7 @@ def evaluate_run(
     grid_columns = {}
     started = last_log = time.monotonic()
     count = 0
-    with viton.data_errors():
+    with pipeline.data_errors():
         for batch in dataset.as_numpy_iterator():
             if max_examples is not None:
                 take = min(len(batch[keys.PERSON]), max_examples - count)
@@ -348,7 +348,7 @@ def paired_metrics(batch: dict, outputs: dict) -> dict:
     """Per-example reference metrics of one paired batch (see the module docstring).
 
     Args:
-        batch: numpy example dict (:mod:`sievenet_tf.data.keys`).
+        batch: numpy example dict (:mod:`sievenet_tf.keys`).
         outputs: numpy outputs of :class:`~sievenet_tf.models.SieveNet` for it.
 
     Returns:
@@ -463,7 +463,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from sievenet_tf.config import SieveNetConfig
-    from sievenet_tf.data.io import DataError
+    from sievenet_tf.data.errors import DataError
 
     def log(line):
         print(line, file=sys.stderr, flush=True)

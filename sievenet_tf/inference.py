@@ -249,7 +249,7 @@ class TryOn:
                 f"person image {person_source[1]}x{person_source[0]}"
             )
         mask = self._mask(cloth_mask)
-        points = self._keypoints(keypoints)
+        points = self._keypoints(keypoints, person_source)
         scale = self.contract["normalization"]["image"]["scale"]
         offset = self.contract["normalization"]["image"]["offset"]
         if tuple(person_source) != size:
@@ -265,7 +265,7 @@ class TryOn:
             )
         person_fit = io.fit_image(person_rgb, size)
         cloth_fit = io.fit_image(cloth_rgb, size)
-        mask_fit = io._fit_array((mask * 255).astype(np.uint8), size, _bilinear(), 0) >= 128
+        mask_fit = io.fit_mask(mask, size)
         parse_fit = io.fit_parse(parse_ids, size)
         points = io.scale_keypoints(points, person_source, size)
         return {
@@ -294,7 +294,7 @@ class TryOn:
                     "photo first (e.g. onto white)"
                 )
             try:
-                rgb = io._to_rgb(path, image)
+                rgb = io.to_rgb(image, path)
             except io.DataError as e:
                 raise TryOnError(f"{name} image {e}") from None
         else:
@@ -345,13 +345,13 @@ class TryOn:
         threshold = 127 if mask.dtype == np.uint8 and mask.max() > 1 else 0.5
         return (mask.astype(np.float32) > threshold).astype(np.float32)
 
-    def _keypoints(self, value):
-        from sievenet_tf.data import io
+    def _keypoints(self, value, image_size):
+        from sievenet_tf.data import pose
 
         if isinstance(value, (str, os.PathLike)):
             try:
-                return io.read_keypoints(os.fspath(value), self._parse_layout)
-            except io.DataError as e:
+                return pose.read_keypoints(os.fspath(value), self._parse_layout, image_size)
+            except pose.DataError as e:
                 raise TryOnError(f"pose {e}") from None
         points = np.asarray(value, np.float32)
         if points.shape != (18, 3):
@@ -381,12 +381,6 @@ def _where(value) -> str:
 
 def _notice(message: str) -> None:
     warnings.warn(message, ResizeNotice, stacklevel=3)
-
-
-def _bilinear():
-    from PIL import Image
-
-    return Image.BILINEAR
 
 
 def _load(path, name):

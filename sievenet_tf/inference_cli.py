@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as e:
         return error(e)
 
-    from sievenet_tf.data.io import DataError
+    from sievenet_tf.data.errors import DataError
     from sievenet_tf.inference import ResizeNotice, TryOn, TryOnError
 
     with warnings.catch_warnings(record=True) as notices:

@@ -18,7 +18,7 @@ def to_uint8(images) -> np.ndarray:
 def colorize_labels(labels, colors=None) -> np.ndarray:
     """(…, H, W) class ids -> (…, H, W, 3) uint8 using ``colors`` (C, 3)."""
     if colors is None:
-        from sievenet_tf.data.labels import MODEL_CLASS_COLORS
+        from sievenet_tf.labels import MODEL_CLASS_COLORS
 
         colors = MODEL_CLASS_COLORS
     colors = np.asarray(colors, dtype=np.uint8)

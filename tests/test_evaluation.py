@@ -9,7 +9,7 @@ from PIL import Image
 from sievenet_tf import evaluation
 from sievenet_tf.config import get_preset, override
 from sievenet_tf.data import synthetic
-from sievenet_tf.data.io import DataError
+from sievenet_tf.data.errors import DataError
 from sievenet_tf.evaluation import EvaluationError, evaluate_run
 
 NUM_TEST = 8

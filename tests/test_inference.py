@@ -67,7 +67,7 @@ def test_every_backend_gives_the_same_tryon(exported):
 
 def test_arrays_work_like_files(exported):
     from sievenet_tf import TryOn
-    from sievenet_tf.data import io
+    from sievenet_tf.data import io, pose
 
     _, out, data = exported
     files = _files(data)
@@ -77,7 +77,7 @@ def test_arrays_work_like_files(exported):
         files["person"], files["parse"], files["pose"], files["cloth"], files["cloth_mask"]
     )
     from_arrays = tryon(io.read_image(files["person"]), io.read_parse(files["parse"]),
-                        io.read_keypoints(files["pose"]), io.read_image(files["cloth"]),
+                        pose.read_keypoints(files["pose"]), io.read_image(files["cloth"]),
                         io.read_mask(files["cloth_mask"]))  # fmt: skip
     np.testing.assert_allclose(from_arrays.tryon, from_files.tryon, atol=1e-5)
 

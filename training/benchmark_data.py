@@ -3,12 +3,13 @@ SieveNet forward+backward pass) on this machine.
 
     python training/benchmark_data.py ../shared/datasets/viton_sample --model
 
-Same as ``sievenet-data benchmark``; the logic is in ``sievenet_tf.data.cli.benchmark``.
+The logic is in ``sievenet_tf.training.benchmark_data``; ``sievenet-data
+benchmark ROOT`` times the readers alone.
 """
 
 import sys
 
-from sievenet_tf.data.cli import main
+from sievenet_tf.training.benchmark_data import main
 
 if __name__ == "__main__":
-    sys.exit(main(["benchmark", *sys.argv[1:]]))
+    sys.exit(main())

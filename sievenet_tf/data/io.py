@@ -1,8 +1,8 @@
-"""Robust reading of one image, mask, parse or pose file.
+"""Robust reading of one image, mask or parse file (pose files: :mod:`.pose`).
 
-Shared by the dataset readers, the validator and the inference CLI, so a bad
-file produces the same message everywhere: a :class:`DataError` (a
-``ValueError``) whose text is ``"<path>: <problem>"``.
+Shared by the dataset readers, the validator and inference, so a bad file
+produces the same message everywhere: a :class:`~sievenet_tf.data.errors.DataError`
+whose text is ``"<path>: <problem>"``.
 
 Conventions:
 
@@ -29,43 +29,23 @@ Conventions:
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 import os
 import warnings
 
 import numpy as np
 from PIL import Image
 
-from sievenet_tf.data import labels
+from sievenet_tf import labels
+from sievenet_tf.data.errors import DataError
 
 # Larger images are refused before decoding (decompression-bomb guard): 50 MP is
 # far above any try-on photo (VITON-HD is 0.8 MP).
 MAX_IMAGE_PIXELS = 50_000_000
 # Smaller sides are refused: nothing useful is 7 pixels wide.
 MIN_IMAGE_SIDE = 8
-# Pose files larger than this are refused before parsing.
-MAX_POSE_FILE_BYTES = 10_000_000
 
 _RGB_MODES = {"1", "L", "P", "RGB", "RGBX"}
 _ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
-
-
-class DataError(ValueError):
-    """A data file is missing, unreadable or inconsistent.
-
-    Args:
-        path: the offending file (or directory).
-        problem: what is wrong, in words.
-    """
-
-    def __init__(self, path, problem: str):
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
-
-    def __reduce__(self):
-        return (DataError, (self.path, self.problem))
 
 
 # ----------------------------------------------------------------------- geometry
@@ -158,25 +138,48 @@ def _fit_array(array: np.ndarray, size, resample, fill) -> np.ndarray:
 # ------------------------------------------------------------------------ opening
 
 
-def check_inside(directory, name: str, what: str = "file") -> str:
+def check_inside(directory, name: str, what: str = "file", root=None) -> str:
     """Join ``directory`` and a name read from a pairs list, refusing escapes.
 
-    The check is lexical (``..``, absolute names), so datasets assembled from
-    symbolic links still work.
+    The name may not leave ``directory`` (``..``, absolute names), and the file
+    it resolves to (``os.path.realpath``: symbolic links followed) must lie in
+    the resolved ``directory`` or in the resolved dataset ``root``. So a link
+    inside the dataset cannot lead outside it, while datasets assembled from
+    linked folders, or with links between their folders, still work.
+
+    Args:
+        directory: the folder the name is relative to.
+        name: the file name (may contain sub-folders).
+        what: what the file is, for messages.
+        root: the dataset root (default: ``directory``).
+
+    Returns:
+        The joined path as written (not resolved), for messages.
 
     Raises:
-        DataError: the name is empty, absolute or leaves ``directory``.
+        DataError: the name is empty, absolute, holds a NUL character or
+            leads outside the dataset.
     """
     directory = os.path.normpath(os.fspath(directory))
-    if not name or os.path.isabs(name) or name.startswith(("/", "\\")):
-        raise DataError(os.path.join(directory, name), f"{what} name {name!r} is not a relative file name")
+    if not name or os.path.isabs(name) or name.startswith(("/", "\\")) or "\0" in name:
+        raise DataError(
+            os.path.join(directory, name.replace("\0", "\\0")),
+            f"{what} name {name!r} is not a relative file name",
+        )
     path = os.path.normpath(os.path.join(directory, name))
     if os.path.commonpath([directory, path]) != directory or path == directory:
         raise DataError(path, f"{what} name {name!r} escapes the dataset folder {directory}")
+    real_path = os.path.realpath(path)
+    bases = {os.path.realpath(directory), os.path.realpath(os.fspath(root or directory))}
+    if not any(os.path.commonpath([base, real_path]) == base for base in bases):
+        raise DataError(
+            path, f"{what} is a symbolic link to {real_path}, outside the dataset folder"
+        )
     return path
 
 
-def _check_file(path) -> str:
+def check_file(path) -> str:
+    """``path`` as a string if it is a regular file, else :class:`DataError`."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise DataError(path, "missing file")
@@ -187,7 +190,7 @@ def _check_file(path) -> str:
 
 def image_size(path) -> tuple[int, int]:
     """(height, width) from the file header, with the size checks of :func:`load_image`."""
-    path = _check_file(path)
+    path = check_file(path)
     with _open(path) as image:
         return image.height, image.width
 
@@ -226,7 +229,7 @@ def load_image(path) -> Image.Image:
     Raises:
         DataError: missing, unreadable, absurdly sized, truncated or corrupt.
     """
-    path = _check_file(path)
+    path = check_file(path)
     with _open(path) as image:
         try:
             image.load()
@@ -243,13 +246,12 @@ def _unsupported(path, image, expected):
     )
 
 
-def image_to_rgb(image: Image.Image, path="<image>") -> np.ndarray:
-    """A decoded ``PIL.Image`` -> RGB uint8 with :func:`read_image`'s conversions."""
-    return _to_rgb(path, image)
+def to_rgb(image: Image.Image, path="<image>") -> np.ndarray:
+    """A decoded 8-bit gray/palette/RGB(A) image -> RGB uint8, transparency on white.
 
-
-def _to_rgb(path, image: Image.Image) -> np.ndarray:
-    """Any 8-bit gray/palette/RGB(A) image -> RGB uint8, transparency on white."""
+    Raises:
+        DataError: other pixel formats (``path`` names the file).
+    """
     has_alpha = image.mode in _ALPHA_MODES or (
         image.mode in ("P", "L", "RGB") and "transparency" in image.info
     )
@@ -278,7 +280,7 @@ def read_image(path, size=None) -> np.ndarray:
     Raises:
         DataError: naming the file and the problem.
     """
-    rgb = _to_rgb(path, load_image(path))
+    rgb = to_rgb(load_image(path), path)
     return _fit_array(rgb, size, Image.BILINEAR, 255)
 
 
@@ -366,100 +368,3 @@ def read_parse(path, size=None, num_labels: int | None = None) -> np.ndarray:
                 path, f"label id(s) {shown} outside the label set 0..{num_labels - 1}"
             )
     return _fit_array(np.ascontiguousarray(ids, np.uint8), size, Image.NEAREST, 0)
-
-
-_POSE_KEYS = {"viton": ("pose_keypoints", "pose_keypoints_2d"),
-              "viton_hd": ("pose_keypoints_2d", "pose_keypoints")}  # fmt: skip
-
-
-def read_keypoints(path, layout: str = "viton") -> np.ndarray:
-    """Read the first person's pose from an OpenPose JSON file as COCO-18.
-
-    ``"viton"`` files hold ``pose_keypoints`` (18 x 3, COCO-18), ``"viton_hd"``
-    files ``pose_keypoints_2d`` (25 x 3, BODY_25, mapped with
-    ``labels.BODY25_TO_COCO18``). Either key and either count is accepted; the
-    layout only says which key is looked up first.
-
-    Args:
-        path: ``*_keypoints.json``.
-        layout: "viton" or "viton_hd".
-
-    Returns:
-        float32 (18, 3): (x, y, confidence) in the pixels of the photo the pose
-        was detected on; missing keypoints are (0, 0, 0).
-
-    Raises:
-        DataError: missing file, malformed JSON, no person, wrong keypoint count.
-    """
-    path = _check_file(path)
-    labels.check_layout(layout)
-    if os.path.getsize(path) > MAX_POSE_FILE_BYTES:
-        raise DataError(path, f"pose file larger than {MAX_POSE_FILE_BYTES} bytes")
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(path, f"malformed JSON ({e})") from None
-    except OSError as e:
-        raise DataError(path, f"cannot read ({e})") from None
-    people = data.get("people") if isinstance(data, dict) else None
-    if not isinstance(people, list):
-        raise DataError(path, "malformed pose file: no 'people' list")
-    if not people:
-        raise DataError(path, "no person in the pose file")
-    person = people[0]
-    values = None
-    if isinstance(person, dict):
-        for key in _POSE_KEYS[layout]:
-            if key in person:
-                values = person[key]
-                break
-    if values is None:
-        raise DataError(path, "malformed pose file: no 'pose_keypoints' or 'pose_keypoints_2d'")
-    if not isinstance(values, list) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        for v in values
-    ):
-        raise DataError(path, "malformed pose file: keypoints must be a list of finite numbers")
-    if len(values) == 18 * 3:
-        keypoints = np.asarray(values, np.float32).reshape(18, 3)
-    elif len(values) == 25 * 3:
-        keypoints = np.asarray(values, np.float32).reshape(25, 3)[list(labels.BODY25_TO_COCO18)]
-    else:
-        raise DataError(
-            path,
-            f"expected 18 (COCO-18) or 25 (BODY_25) keypoints x 3 values, got {len(values)} values",
-        )
-    if not (keypoints[:, 2] > 0).any():
-        raise DataError(path, "no person in the pose file (every keypoint confidence is 0)")
-    keypoints[keypoints[:, 2] <= 0] = 0.0
-    return keypoints
-
-
-def read_person(image_path, parse_path, pose_path, size, layout: str = "viton"):
-    """Photo, parse and pose of one person, aligned at ``size`` (for inference).
-
-    Args:
-        image_path: the person photo.
-        parse_path: its parse (ids of ``layout``'s label set).
-        pose_path: its OpenPose JSON.
-        size: (H, W) everything is fitted into.
-        layout: "viton" (LIP ids, COCO-18) or "viton_hd" (CIHP-style ids, BODY_25).
-
-    Returns:
-        (photo uint8 (H, W, 3), parse uint8 (H, W) dataset ids, keypoints float32
-        (18, 3) in pixels at H x W).
-
-    Raises:
-        DataError: a bad file, or a parse whose size differs from the photo.
-    """
-    photo = read_image(image_path)
-    parse = read_parse(parse_path, num_labels=labels.num_dataset_labels(layout))
-    if parse.shape != photo.shape[:2]:
-        raise DataError(
-            parse_path,
-            f"parse is {parse.shape[1]}x{parse.shape[0]} but the person image "
-            f"{os.path.basename(os.fspath(image_path))} is {photo.shape[1]}x{photo.shape[0]}",
-        )
-    keypoints = scale_keypoints(read_keypoints(pose_path, layout), photo.shape[:2], size)
-    return fit_image(photo, size), fit_parse(parse, size), keypoints

@@ -4,13 +4,16 @@ Problems found, each reported as ``"<file>: <problem>"``: missing files and
 folders; unreadable, truncated or corrupt images; unsupported pixel formats
 (e.g. float or 16-bit photos, colour parses outside the LIP palette); absurd
 image sizes (checked from the header, before decoding: decompression bombs);
-malformed pose JSON, no person in a pose file, wrong keypoint counts; label ids
-outside the layout's label set; a parse whose size differs from its photo, a
-cloth mask whose size differs from its cloth; pair names that leave the dataset
-folder (``../``); malformed pairs files.
+malformed pose JSON (whatever the bytes), no person in a pose file, wrong
+keypoint counts, coordinates that are not finite float32 numbers or lie far
+outside the photo; label ids outside the layout's label set; a parse whose
+size differs from its photo, a cloth mask whose size differs from its cloth;
+pair names or symbolic links that leave the dataset folder; malformed pairs
+files.
 
-The file readers are those of the training pipeline (:mod:`sievenet_tf.data.io`),
-so the validator and the reader agree on what is wrong.
+The file readers are those of the training pipeline (:mod:`sievenet_tf.data.io`,
+:mod:`sievenet_tf.data.pose`), so the validator and the reader agree on what is
+wrong. A problem with one file never stops the check of the others.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ import concurrent.futures
 import dataclasses
 import os
 
-from sievenet_tf.data import io, labels, viton
-from sievenet_tf.data.io import DataError
+from sievenet_tf import labels
+from sievenet_tf.data import io, layouts, pose
+from sievenet_tf.data.errors import DataError
+from sievenet_tf.data.folder import size_mismatch
+from sievenet_tf.data.layouts import ExampleFiles
 
 
 @dataclasses.dataclass
@@ -52,7 +58,7 @@ class ValidationReport:
         return f"{head}: {len(self.problems)} problem(s) in {files_with_problems} file(s)"
 
 
-def _check_person(files: viton.ExampleFiles, layout: str) -> list[DataError]:
+def _check_person(files: ExampleFiles, layout: str) -> list[DataError]:
     problems = []
     person_size = parse_size = None
     try:
@@ -64,18 +70,18 @@ def _check_person(files: viton.ExampleFiles, layout: str) -> list[DataError]:
     except DataError as e:
         problems.append(e)
     try:
-        io.read_keypoints(files.pose, layout)
+        pose.read_keypoints(files.pose, layout, image_size=person_size)
     except DataError as e:
         problems.append(e)
     if person_size is not None and parse_size is not None:
-        mismatch = viton.size_mismatch(
+        mismatch = size_mismatch(
             files.parse, "parse", parse_size, files.person, "person image", person_size
         )
         problems += [mismatch] if mismatch is not None else []
     return problems
 
 
-def _check_cloth(files: viton.ExampleFiles) -> list[DataError]:
+def _check_cloth(files: ExampleFiles) -> list[DataError]:
     problems = []
     cloth_size = mask_size = None
     try:
@@ -87,7 +93,7 @@ def _check_cloth(files: viton.ExampleFiles) -> list[DataError]:
     except DataError as e:
         problems.append(e)
     if cloth_size is not None and mask_size is not None:
-        mismatch = viton.size_mismatch(
+        mismatch = size_mismatch(
             files.cloth_mask, "cloth mask", mask_size, files.cloth, "cloth image", cloth_size
         )
         problems += [mismatch] if mismatch is not None else []
@@ -97,7 +103,7 @@ def _check_cloth(files: viton.ExampleFiles) -> list[DataError]:
 def validate_dataset(
     root,
     layout: str = "auto",
-    splits=viton.SPLITS,
+    splits=layouts.SPLITS,
     *,
     paired: bool = False,
     workers: int | None = None,
@@ -121,56 +127,73 @@ def validate_dataset(
         report.problems.append(DataError(root, "missing dataset folder"))
         return report
     try:
-        report.layout = viton.resolve_layout(root, layout)
+        report.layout = layouts.resolve_layout(root, layout)
     except (DataError, ValueError) as e:
         report.problems.append(e if isinstance(e, DataError) else DataError(root, str(e)))
         return report
 
-    present = [s for s in splits if os.path.isfile(viton.pairs_path(root, s))]
+    present = [s for s in splits if os.path.isfile(layouts.pairs_path(root, s))]
     if not present:
-        names = " or ".join(os.path.basename(viton.pairs_path(root, s)) for s in splits)
+        names = " or ".join(os.path.basename(layouts.pairs_path(root, s)) for s in splits)
         report.problems.append(DataError(root, f"no pairs file ({names})"))
         return report
 
-    person_tasks: dict[str, viton.ExampleFiles] = {}
-    cloth_tasks: dict[str, viton.ExampleFiles] = {}
-    for split in present:
-        try:
-            dirs = viton.split_dirs(root, split, report.layout)
-            listed = viton.read_pairs(viton.pairs_path(root, split))
-        except DataError as e:
-            report.problems.append(e)
-            continue
-        cloth_names = set(os.listdir(dirs["cloth"])) if paired else None
-        for person_name, cloth_name in listed:
-            report.num_pairs += 1
-            names = [cloth_name]
-            if paired:
-                own = viton.own_cloth_name(person_name, cloth_names)
-                if own is None:
-                    report.problems.append(
-                        DataError(
-                            os.path.join(dirs["cloth"], person_name),
-                            f"no own garment for person {person_name!r} (paired mode)",
-                        )
-                    )
-                elif own != cloth_name:
-                    names.append(own)
-            for name in names:
-                try:
-                    files = viton.example_files(dirs, person_name, name, report.layout)
-                except DataError as e:
-                    report.problems.append(e)
-                    continue
-                person_tasks.setdefault(files.person, files)
-                cloth_tasks.setdefault(files.cloth, files)
-
+    person_tasks, cloth_tasks = _files_to_check(root, report, present, paired)
     report.num_files = 3 * len(person_tasks) + 2 * len(cloth_tasks)
     with concurrent.futures.ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
-        futures = [pool.submit(_check_person, f, report.layout) for f in person_tasks.values()]
-        futures += [pool.submit(_check_cloth, f) for f in cloth_tasks.values()]
+        futures = [pool.submit(_guarded, _check_person, f, report.layout) for f in person_tasks]
+        futures += [pool.submit(_guarded, _check_cloth, f) for f in cloth_tasks]
         for future in futures:
             report.problems.extend(future.result())
     unique = {str(problem): problem for problem in report.problems}  # keeps first-seen order
     report.problems = list(unique.values())
     return report
+
+
+def _files_to_check(root, report: ValidationReport, splits, paired: bool):
+    """The distinct persons and cloths the pairs lists refer to (problems met on
+    the way go to ``report``).
+
+    Returns:
+        (person files, cloth files): two lists of :class:`ExampleFiles`.
+    """
+    person_tasks: dict[str, ExampleFiles] = {}
+    cloth_tasks: dict[str, ExampleFiles] = {}
+    for split in splits:
+        try:
+            dirs = layouts.split_dirs(root, split, report.layout)
+            listed = layouts.read_pairs(layouts.pairs_path(root, split))
+            cloth_names = set(os.listdir(dirs["cloth"])) if paired else None
+        except DataError as e:
+            report.problems.append(e)
+            continue
+        for person_name, cloth_name in listed:
+            report.num_pairs += 1
+            names = [cloth_name]
+            if paired:
+                try:
+                    own = layouts.paired_cloth(dirs, person_name, cloth_names)
+                except DataError as e:
+                    report.problems.append(e)
+                else:
+                    names += [own] if own != cloth_name else []
+            for name in names:
+                try:
+                    files = layouts.example_files(dirs, person_name, name, report.layout)
+                except DataError as e:
+                    report.problems.append(e)
+                    continue
+                person_tasks.setdefault(files.person, files)
+                cloth_tasks.setdefault(files.cloth, files)
+    return list(person_tasks.values()), list(cloth_tasks.values())
+
+
+def _guarded(check, files: ExampleFiles, *args) -> list[DataError]:
+    """``check(files, *args)``; an unexpected failure is reported as a problem of
+    the example instead of stopping the validation of the others."""
+    try:
+        return check(files, *args)
+    except DataError as e:
+        return [e]
+    except Exception as e:  # one bad example must not hide the rest
+        return [DataError(files.person, f"could not be checked ({type(e).__name__}: {e})")]

@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     def log(line):
         print(line, file=sys.stderr, flush=True)
 
-    from sievenet_tf.data.io import DataError
+    from sievenet_tf.data.errors import DataError
     from sievenet_tf.export import exporter
     from sievenet_tf.export.tflite import ExportError
 

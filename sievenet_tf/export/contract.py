@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 
-from sievenet_tf.data import labels
+from sievenet_tf import labels
 from sievenet_tf.export.tryon_model import INPUT_NAMES, OUTPUT_NAMES, input_specs
 
 FORMAT_VERSION = 1
@@ -47,7 +47,7 @@ def build_contract(config, parse_layout: str, files: dict | None = None) -> dict
     if config.segmentation.num_classes != num_classes:
         raise ValueError(
             f"the run predicts {config.segmentation.num_classes} classes but the model label "
-            f"set (sievenet_tf.data.labels.MODEL_CLASS_NAMES) has {num_classes}"
+            f"set (sievenet_tf.labels.MODEL_CLASS_NAMES) has {num_classes}"
         )
     image = {"range": [-1.0, 1.0], "encoding": "image"}
     details = {

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sievenet_tf.data import keys, viton
-from sievenet_tf.data.io import DataError
+from sievenet_tf import keys
+from sievenet_tf.data import folder
+from sievenet_tf.data.errors import DataError
 
 
 def to_model_inputs(raw: dict) -> dict:
-    """uint8 arrays of ``viton.load_example`` -> float32 / int32 inputs with batch 1.
+    """uint8 arrays of ``folder.load_example`` -> float32 / int32 inputs with batch 1.
 
     Images become ``pixel / 127.5 - 1`` (the contract's normalisation).
     """
@@ -55,13 +56,13 @@ def load_examples(
     """
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
-    index = viton.index_folder(root, split, "paired", layout)
+    index = folder.index_folder(root, split, "paired", layout)
     examples, problems = [], list(index.problems)
     for files, keypoints in zip(index.examples[offset:], index.keypoints[offset:]):
         if len(examples) == count:
             break
         try:
-            raw = viton.load_example(files, config.data.image_size, index.layout, keypoints)
+            raw = folder.load_example(files, config.data.image_size, index.layout, keypoints)
         except DataError as e:
             problems.append(e)
             continue

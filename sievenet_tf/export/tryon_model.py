@@ -31,7 +31,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from sievenet_tf.data import labels
+from sievenet_tf import labels
 from sievenet_tf.layers.priors import PriorsLayer
 
 INPUT_NAMES = ("person", "parse", "keypoints", "cloth", "cloth_mask")

@@ -20,7 +20,7 @@ Conventions:
   antialiased bilinear; the area average is the closest builtin op); the
   upsampling is bilinear with half-pixel centres, like PIL.
 * Values are in [0, 1] (CP-VTON rescales its priors to [-1, 1]; here they stay
-  in [0, 1], see ``sievenet_tf.data.keys``).
+  in [0, 1], see ``sievenet_tf.keys``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sievenet_tf.data import labels
+from sievenet_tf import labels
 
 KEYPOINT_STYLES = ("square", "gaussian")
 # Body shape = person mask = every model class that is not background.
@@ -84,11 +84,6 @@ def class_masks(segmentation, groups):
     return tf.gather(tf.constant(table), ids)  # (batch, H, W, groups)
 
 
-def class_mask(segmentation, classes):
-    """1.0 where ``segmentation`` is one of ``classes``: (B, H, W) -> (B, H, W, 1) float32."""
-    return class_masks(segmentation, [classes])
-
-
 def keypoint_maps(keypoints, image_size, style: str = "square", radius: float = 5.0):
     """One map per keypoint, drawn by comparing coordinate grids.
 
@@ -123,30 +118,10 @@ def keypoint_maps(keypoints, image_size, style: str = "square", radius: float = 
     return maps * present
 
 
-def body_shape(segmentation, image_size, downsample: int = 16):
-    """CP-VTON body shape: person mask, downsampled, upsampled back bilinearly.
-
-    Args:
-        segmentation: (B, H, W) int model class ids.
-        image_size: (H, W).
-        downsample: factor; the low-resolution mask is
-            ``max(1, H // downsample) x max(1, W // downsample)`` like CP-VTON.
-
-    Returns:
-        float32 (B, H, W, 1) in [0, 1].
-    """
-    height, width = _check_size(image_size)
-    if int(downsample) < 1:
-        raise ValueError(f"shape_downsample must be >= 1, got {downsample}")
-    return _body_shape_from_mask(person_mask(segmentation), (height, width), downsample)
-
-
-def person_mask(segmentation):
-    """1.0 on the person (not a background class, not an unknown id): (B, H, W, 1)."""
-    return class_mask(segmentation, _PERSON_CLASSES)
-
-
 def _body_shape_from_mask(mask, image_size, downsample):
+    """CP-VTON body shape of a (B, H, W, 1) person mask: area-downsampled by
+    ``downsample`` (to ``max(1, H // downsample) x max(1, W // downsample)``),
+    then upsampled back bilinearly."""
     height, width = image_size
     factor = int(downsample)
     if factor == 1:

@@ -27,8 +27,8 @@ def time_stages(preset: str, assignments, steps: int, warmup: int) -> dict:
     import numpy as np
 
     from sievenet_tf.config import get_preset, override
+    from sievenet_tf.data.source import ArrayDataSource
     from sievenet_tf.models import build_segmenter, build_warper
-    from sievenet_tf.training.data_source import ArrayDataSource
     from sievenet_tf.training.stages import STAGE_MODEL_FILES
     from sievenet_tf.training.trainer import Trainer
 

@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     import keras
     import tensorflow as tf
 
-    from sievenet_tf.data import viton
+    from sievenet_tf.data import pipeline
     from sievenet_tf.data.source import make_data_source
     from sievenet_tf.training import distribute
     from sievenet_tf.training.trainer import NonFiniteLossError, Trainer, TrainingInterrupted
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
             config, args.out, data, strategy, resume=args.resume,
             log=lambda line: print(line, file=sys.stderr),
         )  # fmt: skip
-        with viton.data_errors():
+        with pipeline.data_errors():
             reports = trainer.train(stages)
     except TrainingInterrupted as e:
         print(str(e), file=sys.stderr)

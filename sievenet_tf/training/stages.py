@@ -11,8 +11,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from sievenet_tf import losses
-from sievenet_tf.data import keys
+from sievenet_tf import keys, losses
 from sievenet_tf.models import build_segmenter, build_texture_translator, build_warper
 
 STAGES = ("warp", "segmentation", "texture")
@@ -70,7 +69,7 @@ class SegmentationStage:
     name = "segmentation"
 
     def __init__(self, config, vgg, frozen=None):
-        from sievenet_tf.data import labels
+        from sievenet_tf import labels
 
         self.config = config
         self.segmenter = build_segmenter(config)

@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sievenet_tf.data import keys
+from sievenet_tf import keys
 from sievenet_tf.models import VggFeatures, build_sievenet
 from sievenet_tf.training import distribute
 from sievenet_tf.training.progress import Progress, format_duration
@@ -76,7 +76,7 @@ class Trainer:
     Args:
         config: the run's :class:`~sievenet_tf.config.SieveNetConfig`.
         run_dir: where config, checkpoints, models, logs and images go.
-        data: a :class:`~sievenet_tf.training.data_source.DataSource`.
+        data: a :class:`~sievenet_tf.data.source.DataSource`.
         strategy: a ``tf.distribute.Strategy`` (default: the current one).
         resume: continue from the latest checkpoints instead of refusing to
             overwrite an existing run.

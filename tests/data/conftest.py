@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sievenet_tf.data import labels
+from sievenet_tf import labels
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -271,6 +271,47 @@ def _escaping_name(root):
     return pathlib.Path(root) / "outside_0.jpg", "escapes the dataset folder"
 
 
+def _set_pose_value(root, index, text):
+    """Replace value ``index`` of the first training pose file by the JSON ``text``."""
+    path = _train(root, "pose", "000000_0_keypoints.json")
+    values = json.loads(path.read_text())["people"][0]["pose_keypoints"]
+    numbers = [json.dumps(v) for v in values]
+    numbers[index] = text
+    path.write_text('{"people": [{"pose_keypoints": [' + ", ".join(numbers) + "]}]}")
+    return path
+
+
+def _huge_integer(root):
+    return _set_pose_value(root, 0, "9" * 400), "x = 9999999999"
+
+
+def _too_many_digits(root):
+    return _set_pose_value(root, 1, "9" * 5000), "malformed JSON"
+
+
+def _deep_nesting(root):
+    path = _train(root, "pose", "000000_0_keypoints.json")
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    return path, "nested too deeply"
+
+
+def _not_float32(root):
+    return _set_pose_value(root, 3, "1e39"), "keypoint 1 (neck) x = 1e+39 is not a finite float32 number"
+
+
+def _far_outside(root):
+    return _set_pose_value(root, 12, "-1000000.0"), "keypoint 4 (r_wrist) at (-1e+06"
+
+
+def _link_outside(root):
+    outside = pathlib.Path(root).parent / "outside.jpg"
+    outside.write_bytes(_train(root, "image", "000000_0.jpg").read_bytes())
+    path = _train(root, "image", "000000_0.jpg")
+    path.unlink()
+    path.symlink_to(outside)
+    return path, "person image is a symbolic link to"
+
+
 # name -> corrupt(root) -> (bad file, words the message must contain). Each
 # breaks the first training pair of a make_dataset_files("viton") dataset.
 CORRUPTIONS = {
@@ -285,6 +326,12 @@ CORRUPTIONS = {
     "label_outside_set": _label_outside,
     "parse_size_mismatch": _size_mismatch,
     "name_escapes_root": _escaping_name,
+    "pose_huge_integer": _huge_integer,
+    "pose_too_many_digits": _too_many_digits,
+    "pose_deep_nesting": _deep_nesting,
+    "pose_not_float32": _not_float32,
+    "pose_far_outside": _far_outside,
+    "link_leaves_root": _link_outside,
 }
 
 

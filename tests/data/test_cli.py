@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from sievenet_tf.data import keys
+from sievenet_tf import keys
 from sievenet_tf.data.cli import main
-from sievenet_tf.data.viton import make_dataset
+from sievenet_tf.data.pipeline import make_dataset
 
 HAS_SYNTHETIC = importlib.util.find_spec("sievenet_tf.data.synthetic") is not None
 

@@ -1,15 +1,15 @@
-"""File readers: pixel formats, palettes, resizing, pose formats, guards."""
+"""File readers: pixel formats, palettes, resizing, guards (pose files: test_pose.py)."""
 
-import json
 import pickle
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from sievenet_tf.data import io, labels
-from sievenet_tf.data.io import DataError
-from tests.data.conftest import png_claiming_size, save_parse, to_body25
+from sievenet_tf import labels
+from sievenet_tf.data import io
+from sievenet_tf.data.errors import DataError
+from tests.data.conftest import png_claiming_size, save_parse
 
 
 def test_rgb_gray_rgba_palette_images(tmp_path, rng):
@@ -124,75 +124,12 @@ def test_parse_resized_with_nearest_neighbour(tmp_path):
     assert set(np.unique(small)) == {0, labels.LIP_UPPER_CLOTHES, labels.LIP_PANTS}
 
 
-def write_pose(path, people):
-    path.write_text(json.dumps({"version": 1.0, "people": people}))
-    return path
-
-
-def test_keypoints_coco18_and_body25(tmp_path, rng):
-    coco = np.concatenate([rng.uniform(1, 50, (18, 2)), rng.uniform(0.1, 1, (18, 1))], -1)
-    coco[4] = 0.0
-    path = write_pose(tmp_path / "a.json", [{"pose_keypoints": coco.ravel().tolist()}])
-    np.testing.assert_allclose(io.read_keypoints(path, "viton"), coco, rtol=1e-6)
-    body25 = to_body25(coco.astype(np.float32))
-    path = write_pose(tmp_path / "b.json", [{"pose_keypoints_2d": body25.ravel().tolist()}])
-    np.testing.assert_allclose(io.read_keypoints(path, "viton_hd"), coco, rtol=1e-6)
-    # BODY_25 indices: COCO r_hip (8) is BODY_25 9, COCO r_eye (14) is BODY_25 15.
-    assert labels.BODY25_TO_COCO18[8] == 9 and labels.BODY25_TO_COCO18[14] == 15
-    assert labels.BODY25_TO_COCO18[:8] == tuple(range(8))
-
-
-@pytest.mark.parametrize(
-    "content, words",
-    [
-        ('{"people": [', "malformed JSON"),
-        ("[1, 2]", "no 'people' list"),
-        ('{"people": []}', "no person in the pose file"),
-        ('{"people": [{"face_keypoints": []}]}', "no 'pose_keypoints'"),
-        ('{"people": [{"pose_keypoints": [1, 2, 3]}]}', "got 3 values"),
-        ('{"people": [{"pose_keypoints": ["a"]}]}', "finite numbers"),
-        ('{"people": [{"pose_keypoints": ' + json.dumps([0] * 54) + "}]}", "no person"),
-    ],
-)
-def test_bad_pose_files(tmp_path, content, words):
-    path = tmp_path / "pose.json"
-    path.write_text(content)
-    with pytest.raises(DataError, match=words) as error:
-        io.read_keypoints(path)
-    assert error.value.path == str(path)
-
-
-def test_names_must_stay_inside(tmp_path):
-    assert io.check_inside(tmp_path, "sub/a.jpg") == str(tmp_path / "sub" / "a.jpg")
-    with pytest.raises(DataError, match="escapes the dataset folder"):
-        io.check_inside(tmp_path / "image", "../../etc/passwd")
-    with pytest.raises(DataError, match="not a relative file name"):
-        io.check_inside(tmp_path, "/etc/passwd")
-
-
 def test_data_error_is_a_value_error_and_pickles():
     error = DataError("/a/b.jpg", "truncated")
     assert isinstance(error, ValueError)
     assert str(error) == "/a/b.jpg: truncated"
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.path, copy.problem) == ("/a/b.jpg", "truncated")
-
-
-def test_read_person_aligns_photo_parse_and_pose(tmp_path):
-    from tests.data.conftest import make_dataset_files
-
-    root = make_dataset_files(tmp_path / "hd", "viton_hd", num_train=1, num_test=0, size=(96, 72))
-    split = root / "train"
-    photo, parse, keypoints = io.read_person(
-        split / "image" / "00000_00.jpg",
-        split / "image-parse-v3" / "00000_00.png",
-        split / "openpose_json" / "00000_00_keypoints.json",
-        (64, 48),
-        "viton_hd",
-    )
-    assert photo.shape == (64, 48, 3) and parse.shape == (64, 48) and keypoints.shape == (18, 3)
-    nose_x, nose_y = keypoints[0, :2].round().astype(int)
-    assert parse[nose_y, nose_x] == labels.LIP_FACE  # the nose lands on the face
 
 
 def test_fit_mask_matches_read_mask(tmp_path):

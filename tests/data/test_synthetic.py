@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sievenet_tf.data import labels, synthetic
+from sievenet_tf import labels
+from sievenet_tf.data import synthetic
 from sievenet_tf.data.synthetic import generate, render_example
+from sievenet_tf.data.synthetic.warps import mls_similarity
 
 SIZE = (64, 48)  # (height, width)
 NUM_TRAIN, NUM_TEST = 8, 4
@@ -210,10 +212,10 @@ def test_warp_is_a_moving_least_squares_similarity():
         return np.stack([z.real, z.imag], -1)
 
     np.testing.assert_allclose(
-        synthetic._mls_similarity(points, source, similarity(source)), similarity(points), atol=1e-8
+        mls_similarity(points, source, similarity(source)), similarity(points), atol=1e-8
     )
     target = rng.uniform(0, 100, (20, 2))
-    np.testing.assert_allclose(synthetic._mls_similarity(source, source, target), target, atol=0.05)
+    np.testing.assert_allclose(mls_similarity(source, source, target), target, atol=0.05)
 
 
 @pytest.mark.parametrize(

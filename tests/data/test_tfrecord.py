@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sievenet_tf.data import keys, tfrecord
+from sievenet_tf import keys
+from sievenet_tf.data import tfrecord
 from sievenet_tf.data.cli import main
-from sievenet_tf.data.io import DataError
-from sievenet_tf.data.viton import make_dataset
+from sievenet_tf.data.errors import DataError
+from sievenet_tf.data.pipeline import make_dataset
+from sievenet_tf.data.tfrecord_writer import convert
 
 
 def assert_same(a, b):
@@ -23,7 +25,7 @@ def assert_same(a, b):
 def test_identical_examples(tmp_path, make_files, tiny_config, layout, encoding):
     root = make_files(tmp_path / "data", layout, num_train=3, num_test=2, size=(96, 72))
     out = tmp_path / "records"
-    metadata = tfrecord.convert(root, out, tiny_config, num_shards=2, encoding=encoding)
+    metadata = convert(root, out, tiny_config, num_shards=2, encoding=encoding)
     assert metadata["layout"] == layout and metadata["image_size"] == [64, 48]
     assert metadata["datasets"]["train-paired"]["num_examples"] == 3
     assert len(list(out.glob("train-paired-*-of-00002.tfrecord"))) == 2
@@ -40,7 +42,7 @@ def test_identical_examples(tmp_path, make_files, tiny_config, layout, encoding)
 def test_shuffled_sharded_reading(tmp_path, make_files, tiny_config):
     root = make_files(tmp_path / "data", num_train=6, num_test=0, size=(32, 24))
     out = tmp_path / "records"
-    tfrecord.convert(root, out, tiny_config, splits=("train",), num_shards=3)
+    convert(root, out, tiny_config, splits=("train",), num_shards=3)
 
     def order(seed, context=None):
         dataset = make_dataset(out, tiny_config, "train", shuffle=True, seed=seed,
@@ -57,14 +59,14 @@ def test_shuffled_sharded_reading(tmp_path, make_files, tiny_config):
 def test_mismatches_are_reported(tmp_path, make_files, tiny_config):
     root = make_files(tmp_path / "data", num_train=2, num_test=0, size=(32, 24))
     out = tmp_path / "records"
-    tfrecord.convert(root, out, tiny_config, splits=("train",), num_shards=1)
+    convert(root, out, tiny_config, splits=("train",), num_shards=1)
     other = dataclasses.replace(tiny_config.data, image_size=(128, 96))
     with pytest.raises(DataError, match="written at 64x48 but data.image_size is 128x96"):
         make_dataset(out, other, "train")
     with pytest.raises(DataError, match="no 'test-paired' records"):
         make_dataset(out, tiny_config, "test")
     with pytest.raises(DataError, match="holds image_size"):
-        tfrecord.convert(root, out, other, splits=("train",))
+        convert(root, out, other, splits=("train",))
 
 
 def test_command_line(tmp_path, make_files, capsys):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sievenet_tf.data import labels
+from sievenet_tf import labels
 from sievenet_tf.export.tryon_model import (
     INPUT_NAMES,
     OUTPUT_NAMES,

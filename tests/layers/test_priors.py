@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sievenet_tf.data import labels
+from sievenet_tf import labels
 from sievenet_tf.layers.priors import PriorsLayer, build_priors, parse_to_model_classes
 
 H, W = 32, 24

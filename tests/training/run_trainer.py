@@ -50,8 +50,8 @@ def main():
     import tensorflow as tf
 
     from sievenet_tf.config import get_preset, override
+    from sievenet_tf.data.source import ArrayDataSource
     from sievenet_tf.training import distribute
-    from sievenet_tf.training.data_source import ArrayDataSource
     from sievenet_tf.training.trainer import Trainer, TrainingInterrupted
 
     if args.cpu_devices > 1:

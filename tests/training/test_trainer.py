@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from sievenet_tf.config import get_preset, override
-from sievenet_tf.training.data_source import ArrayDataSource, index_stream
+from sievenet_tf.data.source import ArrayDataSource
+from sievenet_tf.data.stream import index_stream
 from sievenet_tf.training.schedules import ConstantThenLinearDecay
 from sievenet_tf.training.trainer import NonFiniteLossError, Trainer
 from tests.training.run_trainer import random_examples

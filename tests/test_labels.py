@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from sievenet_tf import labels
 from sievenet_tf.config import SieveNetConfig
-from sievenet_tf.data import labels
 
 
 def test_model_classes_match_the_default_config():

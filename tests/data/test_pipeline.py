@@ -6,15 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sievenet_tf.data import keys, labels
-from sievenet_tf.data.io import DataError
-from sievenet_tf.data.viton import (
-    BadExamples,
-    data_errors,
-    dataset_fn,
-    detect_layout,
-    make_dataset,
-)
+from sievenet_tf import keys, labels
+from sievenet_tf.data.errors import BadExamples, DataError
+from sievenet_tf.data.layouts import detect_layout
+from sievenet_tf.data.pipeline import data_errors, dataset_fn, make_dataset
 from tests.data.conftest import CORRUPTIONS, person_arrays
 
 EXPECTED = {  # key -> (shape without batch, dtype) at the tiny preset's 64 x 48
