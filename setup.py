@@ -26,7 +26,13 @@ setup(
         "tensorboard>=2.20",
     ],
     extras_require={
-        "dev": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.5"],
+        "dev": [
+            "pytest>=8",
+            "pytest-xdist>=3.5",
+            "ruff>=0.5",
+            # Property-based tests: readers fed generated pose and pairs files.
+            "hypothesis>=6.100",
+        ],
     },
     entry_points={
         "console_scripts": [

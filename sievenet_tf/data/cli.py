@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 
 from sievenet_tf.config import get_preset
 from sievenet_tf.data import synthetic
 from sievenet_tf.data.errors import BadExamples, DataError
+from sievenet_tf.data.output import check_writable_folder
 from sievenet_tf.data.validate import validate_dataset
 
 PROG = "sievenet-data"
@@ -34,6 +36,7 @@ PROG = "sievenet-data"
 def main(argv=None) -> int:
     """Entry point of ``sievenet-data``; returns the exit status."""
     args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return args.run(args)
     except DataError as e:
@@ -86,11 +89,12 @@ def _validate(args) -> int:
 
 
 def _to_tfrecord(args) -> int:
+    data = _data_config(args)
+    check_writable_folder(args.out)  # before TensorFlow loads and the data is read
     # Deliberately lazy: TensorFlow takes seconds to import, and `synth` and
     # `validate` do not need it.
     from sievenet_tf.data import tfrecord_writer
 
-    data = _data_config(args)
     bad = BadExamples() if data.skip_bad_examples else None
 
     def progress(subset, written):

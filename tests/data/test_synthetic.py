@@ -263,3 +263,39 @@ def test_single_test_example_warns(tmp_path):
     with pytest.warns(UserWarning, match="cannot be unpaired"):
         root = generate(tmp_path / "out", 0, 1, image_size=SIZE, progress=False)
     assert read_pairs(root, "test") == [("000000_0.jpg", "000000_1.jpg")]
+
+
+def _failing_after(count, function):
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        if len(calls) == count:
+            raise KeyboardInterrupt  # what Ctrl-C does half way
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def test_an_interrupted_generation_leaves_nothing_half_written(tmp_path, monkeypatch):
+    """The dataset is written beside its final name and renamed when complete."""
+    root = tmp_path / "out"
+    monkeypatch.setattr(synthetic, "render_example", _failing_after(3, render_example))
+    with pytest.raises(KeyboardInterrupt):
+        generate(root, 4, 2, image_size=SIZE, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no root, no staging leftovers
+
+    monkeypatch.undo()
+    generate(root, 3, 2, image_size=SIZE, progress=False)
+    before = all_files(root)
+    (root / "notes.txt").write_text("mine")
+    monkeypatch.setattr(synthetic, "render_example", _failing_after(2, render_example))
+    with pytest.raises(KeyboardInterrupt):
+        generate(root, 5, 2, image_size=SIZE, seed=9, progress=False, overwrite=True)
+    after = all_files(root)
+    assert after.pop("notes.txt") == b"mine" and after == before  # the old dataset, intact
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        ["train", "test", "train_pairs.txt", "test_pairs.txt", "README.md", "notes.txt"]
+    )
+    (tmp_path / "plain").mkdir()  # the dataset folder has the mode mkdir gives, not 0700
+    assert (root.stat().st_mode & 0o777) == ((tmp_path / "plain").stat().st_mode & 0o777)

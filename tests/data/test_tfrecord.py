@@ -85,3 +85,29 @@ def test_command_line(tmp_path, make_files, capsys):
     assert main(["to-tfrecord", str(root), str(tmp_path / "r2"), "--preset", "tiny"]) == 1
     err = capsys.readouterr().err
     assert "000000_0.jpg: not a readable image" in err and "Traceback" not in err
+
+
+def test_a_failed_conversion_leaves_the_previous_one(tmp_path, make_files, tiny_config, monkeypatch):
+    """Shards are written under temporary names and renamed with the metadata."""
+    root = make_files(tmp_path / "data", num_train=3, num_test=2, size=(32, 24))
+    out = tmp_path / "records"
+    convert(root, out, tiny_config, splits=("train",), num_shards=2)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    calls = []
+
+    def failing(element):
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        calls.append(1)
+        return tfrecord.to_record(element)
+
+    monkeypatch.setattr("sievenet_tf.data.tfrecord_writer.tfrecord.to_record", failing)
+    with pytest.raises(OSError, match="No space"):
+        convert(root, out, tiny_config, splits=("train",), num_shards=3)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    monkeypatch.undo()
+    # A conversion with another shard count replaces the old shards (none left behind).
+    convert(root, out, tiny_config, splits=("train",), num_shards=3)
+    assert sorted(p.name for p in out.glob("*.tfrecord")) == [
+        f"train-paired-0000{i}-of-00003.tfrecord" for i in range(3)
+    ]

@@ -47,14 +47,16 @@ def check_root(root: pathlib.Path, overwrite: bool) -> None:
             :func:`~sievenet_tf.data.output.check_writable_folder`).
     """
     if root.exists() and not root.is_dir():
-        raise FileExistsError(f"{root} exists and is not a directory")
+        raise FileExistsError(f"{root} exists and is not a folder")
     if root.is_dir() and any(root.iterdir()):
         if not overwrite:
             raise FileExistsError(
                 f"{root} is not empty; choose a new directory or pass overwrite=True"
             )
         check_writable_folder(root)  # replaced entry by entry, staged inside it
-    else:
+        return
+    check_writable_folder(root)  # root, or the folder it will be created in
+    if root.is_dir():
         check_writable_folder(root.parent)  # staged beside it, then renamed
 
 
