@@ -55,20 +55,55 @@ LIP_LEFT_SHOE = 18
 LIP_RIGHT_SHOE = 19
 
 LIP_NAMES = (
-    "background", "hat", "hair", "glove", "sunglasses", "upper_clothes", "dress",
-    "coat", "socks", "pants", "jumpsuits", "scarf", "skirt", "face", "left_arm",
-    "right_arm", "left_leg", "right_leg", "left_shoe", "right_shoe",
-)  # fmt: skip
+    "background",
+    "hat",
+    "hair",
+    "glove",
+    "sunglasses",
+    "upper_clothes",
+    "dress",
+    "coat",
+    "socks",
+    "pants",
+    "jumpsuits",
+    "scarf",
+    "skirt",
+    "face",
+    "left_arm",
+    "right_arm",
+    "left_leg",
+    "right_leg",
+    "left_shoe",
+    "right_shoe",
+)
 
 # The palette of VITON's parse PNGs (LIP's colours, stored with 254 for 255).
 # Used to colour label maps and to map colour-coded (RGB) parses back to ids.
 LIP_COLORS = np.array(
-    [(0, 0, 0), (128, 0, 0), (254, 0, 0), (0, 85, 0), (169, 0, 51), (254, 85, 0),
-     (0, 0, 85), (0, 119, 220), (85, 85, 0), (0, 85, 85), (85, 51, 0), (52, 86, 128),
-     (0, 128, 0), (0, 0, 254), (51, 169, 220), (0, 254, 254), (85, 254, 169),
-     (169, 254, 85), (254, 254, 0), (254, 169, 0)],
+    [
+        (0, 0, 0),  # 0 background
+        (128, 0, 0),  # 1 hat
+        (254, 0, 0),  # 2 hair
+        (0, 85, 0),  # 3 glove
+        (169, 0, 51),  # 4 sunglasses
+        (254, 85, 0),  # 5 upper_clothes
+        (0, 0, 85),  # 6 dress
+        (0, 119, 220),  # 7 coat
+        (85, 85, 0),  # 8 socks
+        (0, 85, 85),  # 9 pants
+        (85, 51, 0),  # 10 jumpsuits
+        (52, 86, 128),  # 11 scarf
+        (0, 128, 0),  # 12 skirt
+        (0, 0, 254),  # 13 face
+        (51, 169, 220),  # 14 left_arm
+        (0, 254, 254),  # 15 right_arm
+        (85, 254, 169),  # 16 left_leg
+        (169, 254, 85),  # 17 right_leg
+        (254, 254, 0),  # 18 left_shoe
+        (254, 169, 0),  # 19 right_shoe
+    ],
     dtype=np.uint8,
-)  # fmt: skip
+)
 
 # ------------------------------------------------------------------ VITON-HD (CIHP)
 
@@ -101,9 +136,18 @@ SKIN_CLASSES = (LIP_FACE, LIP_LEFT_ARM, LIP_RIGHT_ARM, LIP_LEFT_LEG, LIP_RIGHT_L
 GARMENT_CLASSES = (LIP_UPPER_CLOTHES, LIP_DRESS, LIP_COAT)
 # Person pixels kept for the texture stage: regions a new top does not touch.
 TEXTURE_PRIOR_CLASSES = (
-    LIP_HAT, LIP_HAIR, LIP_SUNGLASSES, LIP_FACE, LIP_PANTS, LIP_SKIRT, LIP_SOCKS,
-    LIP_LEFT_LEG, LIP_RIGHT_LEG, LIP_LEFT_SHOE, LIP_RIGHT_SHOE,
-)  # fmt: skip
+    LIP_HAT,
+    LIP_HAIR,
+    LIP_SUNGLASSES,
+    LIP_FACE,
+    LIP_PANTS,
+    LIP_SKIRT,
+    LIP_SOCKS,
+    LIP_LEFT_LEG,
+    LIP_RIGHT_LEG,
+    LIP_LEFT_SHOE,
+    LIP_RIGHT_SHOE,
+)
 
 # Dataset id -> model class id, one table per layout (index = dataset id).
 _DATASET_TO_MODEL = {
@@ -173,18 +217,54 @@ def colorize(labels: np.ndarray) -> np.ndarray:
 
 # OpenPose COCO-18 order: the order of the 18 keypoint maps in the priors.
 COCO18_KEYPOINT_NAMES = (
-    "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow",
-    "l_wrist", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle",
-    "r_eye", "l_eye", "r_ear", "l_ear",
-)  # fmt: skip
+    "nose",
+    "neck",
+    "r_shoulder",
+    "r_elbow",
+    "r_wrist",
+    "l_shoulder",
+    "l_elbow",
+    "l_wrist",
+    "r_hip",
+    "r_knee",
+    "r_ankle",
+    "l_hip",
+    "l_knee",
+    "l_ankle",
+    "r_eye",
+    "l_eye",
+    "r_ear",
+    "l_ear",
+)
 
 # OpenPose BODY_25 order (VITON-HD's openpose_json).
 BODY25_KEYPOINT_NAMES = (
-    "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow",
-    "l_wrist", "mid_hip", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle",
-    "r_eye", "l_eye", "r_ear", "l_ear", "l_big_toe", "l_small_toe", "l_heel",
-    "r_big_toe", "r_small_toe", "r_heel",
-)  # fmt: skip
+    "nose",
+    "neck",
+    "r_shoulder",
+    "r_elbow",
+    "r_wrist",
+    "l_shoulder",
+    "l_elbow",
+    "l_wrist",
+    "mid_hip",
+    "r_hip",
+    "r_knee",
+    "r_ankle",
+    "l_hip",
+    "l_knee",
+    "l_ankle",
+    "r_eye",
+    "l_eye",
+    "r_ear",
+    "l_ear",
+    "l_big_toe",
+    "l_small_toe",
+    "l_heel",
+    "r_big_toe",
+    "r_small_toe",
+    "r_heel",
+)
 
 # BODY25_TO_COCO18[i] = the BODY_25 index of COCO-18 keypoint i (drops mid-hip and feet).
 BODY25_TO_COCO18 = tuple(BODY25_KEYPOINT_NAMES.index(name) for name in COCO18_KEYPOINT_NAMES)

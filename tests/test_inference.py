@@ -132,6 +132,22 @@ def _broken_inputs(tmp_path, files):
     nobody = tmp_path / "nobody_keypoints.json"
     nobody.write_text(json.dumps({"version": 1.0, "people": []}))
     cases["no person"] = ({**files, "pose": str(nobody)}, "no person")
+    # Pose files that used to escape as a traceback (#11.4) or be silently dropped.
+    values = json.load(open(files["pose"]))["people"][0]["pose_keypoints"]
+    for label, index, text, words in (
+        ("huge integer", 3, "9" * 400, "keypoint 1 (neck) x = 9999"),
+        ("too many digits", 3, "9" * 5000, "malformed JSON"),
+        ("beyond float32", 4, "1e39", "keypoint 1 (neck) y = 1e+39"),
+        ("far outside", 3, "1000000.0", "keypoint 1 (neck) at (1e+06"),
+    ):
+        numbers = [json.dumps(v) for v in values]
+        numbers[index] = text
+        path = tmp_path / f"{label.replace(' ', '_')}_keypoints.json"
+        path.write_text('{"people": [{"pose_keypoints": [' + ", ".join(numbers) + "]}]}")
+        cases[label] = ({**files, "pose": str(path)}, words)
+    nested = tmp_path / "nested_keypoints.json"
+    nested.write_text("[" * 100_000 + "]" * 100_000)
+    cases["deep nesting"] = ({**files, "pose": str(nested)}, "nested too deeply")
     return cases
 
 

@@ -31,8 +31,18 @@ def test_regions():
     names = labels.MODEL_CLASS_NAMES
     assert {names[i] for i in labels.GARMENT_CLASSES} == {"upper_clothes", "dress", "coat"}
     kept = {names[i] for i in labels.TEXTURE_PRIOR_CLASSES}
-    assert {"face", "hair", "hat", "sunglasses", "pants", "skirt", "left_leg", "right_leg",
-            "left_shoe", "right_shoe"} <= kept  # fmt: skip
+    assert {
+        "face",
+        "hair",
+        "hat",
+        "sunglasses",
+        "pants",
+        "skirt",
+        "left_leg",
+        "right_leg",
+        "left_shoe",
+        "right_shoe",
+    } <= kept
     assert not set(labels.GARMENT_CLASSES) & set(labels.TEXTURE_PRIOR_CLASSES)
     assert not set(labels.SKIN_CLASSES) & set(labels.BACKGROUND_CLASSES)
     assert labels.BACKGROUND_CLASSES == (0,)

@@ -103,14 +103,23 @@ def _to_tfrecord(args) -> int:
 
     start = time.perf_counter()
     metadata = tfrecord_writer.convert(
-        args.root, args.out, data, splits=tuple(args.split), pairs=args.pairs,
-        num_shards=args.shards, encoding=args.encoding, bad_examples=bad, progress=progress,
+        args.root,
+        args.out,
+        data,
+        splits=tuple(args.split),
+        pairs=args.pairs,
+        num_shards=args.shards,
+        encoding=args.encoding,
+        bad_examples=bad,
+        progress=progress,
     )
     seconds = time.perf_counter() - start
     h, w = metadata["image_size"]
     for subset, entry in sorted(metadata["datasets"].items()):
         print(f"{subset}: {entry['num_examples']} examples in {len(entry['files'])} shard(s)")
-    print(f"wrote {args.out} ({metadata['layout']}, {h}x{w}, {metadata['encoding']}) in {seconds:.1f} s")
+    print(
+        f"wrote {args.out} ({metadata['layout']}, {h}x{w}, {metadata['encoding']}) in {seconds:.1f} s"
+    )
     if bad is not None and bad.count:
         print(bad.summary(), file=sys.stderr)
     return 0
@@ -121,8 +130,11 @@ def _benchmark(args) -> int:
 
     with pipeline.data_errors():
         benchmark.benchmark_readers(
-            args.root, preset=args.preset, batch_size=args.batch_size,
-            num_batches=args.batches, tfrecord_dir=args.tfrecord,
+            args.root,
+            preset=args.preset,
+            batch_size=args.batch_size,
+            num_batches=args.batches,
+            tfrecord_dir=args.tfrecord,
         )
     return 0
 
@@ -156,10 +168,24 @@ def _os_error(error: OSError) -> str:
 def _add_synth(commands) -> None:
     synth = commands.add_parser("synth", help="write a synthetic dataset (CP-VTON layout)")
     synth.add_argument("out", help="output folder (absent or empty)")
-    synth.add_argument("--train", "--num-train", dest="num_train", type=int, default=300,
-                       metavar="N", help="training examples (default 300)")
-    synth.add_argument("--test", "--num-test", dest="num_test", type=int, default=50,
-                       metavar="N", help="test examples (default 50)")
+    synth.add_argument(
+        "--train",
+        "--num-train",
+        dest="num_train",
+        type=int,
+        default=300,
+        metavar="N",
+        help="training examples (default 300)",
+    )
+    synth.add_argument(
+        "--test",
+        "--num-test",
+        dest="num_test",
+        type=int,
+        default=50,
+        metavar="N",
+        help="test examples (default 50)",
+    )
     synth.add_argument("--size", type=_size, default=(256, 192), help="HEIGHTxWIDTH")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--quiet", action="store_true", help="no progress line")
@@ -170,9 +196,14 @@ def _add_validate(commands) -> None:
     validate = commands.add_parser("validate", help="check every file the pairs lists refer to")
     validate.add_argument("root", help="dataset folder")
     validate.add_argument("--layout", default="auto", choices=("auto", "viton", "viton_hd"))
-    validate.add_argument("--split", nargs="+", default=["train", "test"], choices=("train", "test"))
-    validate.add_argument("--paired", action="store_true",
-                          help="also check each person's own garment (paired evaluation)")
+    validate.add_argument(
+        "--split", nargs="+", default=["train", "test"], choices=("train", "test")
+    )
+    validate.add_argument(
+        "--paired",
+        action="store_true",
+        help="also check each person's own garment (paired evaluation)",
+    )
     validate.add_argument("--workers", type=int, default=None, help="decoding threads")
     validate.set_defaults(run=_validate)
 
@@ -185,7 +216,9 @@ def _add_to_tfrecord(commands) -> None:
     convert.add_argument("--split", nargs="+", default=["train", "test"], choices=("train", "test"))
     convert.add_argument("--pairs", default="paired", choices=("paired", "unpaired"))
     convert.add_argument("--preset", default="viton_256x192", help="config preset (image size)")
-    convert.add_argument("--size", type=_size, default=None, help="HEIGHTxWIDTH, overrides the preset")
+    convert.add_argument(
+        "--size", type=_size, default=None, help="HEIGHTxWIDTH, overrides the preset"
+    )
     convert.add_argument("--layout", default=None, choices=("auto", "viton", "viton_hd"))
     convert.add_argument("--encoding", default="png", choices=("png", "raw"))
     convert.add_argument("--skip-bad", action="store_true", help="skip bad examples, count them")

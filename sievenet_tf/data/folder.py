@@ -112,11 +112,22 @@ def load_example(files: ExampleFiles, image_size, layout: str, keypoints=None) -
     person = io.read_image(files.person)
     pose.check_in_image(keypoints, person.shape[:2], files.pose)
     parse = io.read_parse(files.parse, num_labels=labels.num_dataset_labels(layout))
-    _raise(size_mismatch(files.parse, "parse", parse.shape, files.person, "person image",
-                         person.shape[:2]))
+    _raise(
+        size_mismatch(
+            files.parse, "parse", parse.shape, files.person, "person image", person.shape[:2]
+        )
+    )
     cloth = io.read_image(files.cloth)
-    _raise(size_mismatch(files.cloth_mask, "cloth mask", io.image_size(files.cloth_mask),
-                         files.cloth, "cloth image", cloth.shape[:2]))
+    _raise(
+        size_mismatch(
+            files.cloth_mask,
+            "cloth mask",
+            io.image_size(files.cloth_mask),
+            files.cloth,
+            "cloth image",
+            cloth.shape[:2],
+        )
+    )
     return {
         keys.PERSON: io.fit_image(person, image_size),
         keys.CLOTH: io.fit_image(cloth, image_size),

@@ -363,8 +363,8 @@ def read_parse(path, size=None, num_labels: int | None = None) -> np.ndarray:
     if num_labels is not None:
         outside = np.unique(ids[ids >= num_labels])
         if outside.size:
-            shown = ", ".join(str(int(v)) for v in outside[:8]) + (", ..." if outside.size > 8 else "")
-            raise DataError(
-                path, f"label id(s) {shown} outside the label set 0..{num_labels - 1}"
+            shown = ", ".join(str(int(v)) for v in outside[:8]) + (
+                ", ..." if outside.size > 8 else ""
             )
+            raise DataError(path, f"label id(s) {shown} outside the label set 0..{num_labels - 1}")
     return _fit_array(np.ascontiguousarray(ids, np.uint8), size, Image.NEAREST, 0)

@@ -45,8 +45,16 @@ from sievenet_tf.layers.priors import build_priors, parse_to_model_classes
 
 # The raw arrays a decoder produces, and the per-example columns it reads.
 RAW_ARRAY_KEYS = (keys.PERSON, keys.CLOTH, keys.CLOTH_MASK, keys.PARSE, keys.KEYPOINTS)
-_FILE_COLUMNS = ("person", "parse", "pose", "cloth", "cloth_mask", keys.PERSON_NAME,
-                 keys.CLOTH_NAME, "raw_keypoints")
+_FILE_COLUMNS = (
+    "person",
+    "parse",
+    "pose",
+    "cloth",
+    "cloth_mask",
+    keys.PERSON_NAME,
+    keys.CLOTH_NAME,
+    "raw_keypoints",
+)
 _ERROR_MARKER = "SieveNetDataError:"
 _ERROR_PATTERN = re.compile(
     re.escape(_ERROR_MARKER) + r"\] \[(?P<path>[^\n]*?)\] \[(?P<problem>[^\n]*)\]"
@@ -143,8 +151,13 @@ def dataset_fn(
 
     def fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
         return make_dataset(
-            root, config, split, pairs, batch_size=global_batch_size,
-            input_context=input_context, **kwargs,
+            root,
+            config,
+            split,
+            pairs,
+            batch_size=global_batch_size,
+            input_context=input_context,
+            **kwargs,
         )
 
     return fn
@@ -253,8 +266,13 @@ def decoder(data, layout: str, bad_examples: BadExamples | None) -> Callable:
 
     def load(person, parse, pose, cloth, cloth_mask, person_name, cloth_name, raw_keypoints):
         files = ExampleFiles(
-            person_name.decode(), cloth_name.decode(), person.decode(), parse.decode(),
-            pose.decode(), cloth.decode(), cloth_mask.decode(),
+            person_name.decode(),
+            cloth_name.decode(),
+            person.decode(),
+            parse.decode(),
+            pose.decode(),
+            cloth.decode(),
+            cloth_mask.decode(),
         )
         try:
             raw = folder.load_example(files, image_size, layout, keypoints=raw_keypoints)

@@ -166,7 +166,9 @@ def _to_float32(values: list, names, path: str) -> np.ndarray:
     (``names``: the keypoint names, for messages; None if the count is wrong)."""
     array = np.empty(len(values), np.float32)
     for i, value in enumerate(values):
-        where = f"keypoint {i // 3} ({names[i // 3]}) {_COORDINATES[i % 3]}" if names else f"value {i}"
+        where = (
+            f"keypoint {i // 3} ({names[i // 3]}) {_COORDINATES[i % 3]}" if names else f"value {i}"
+        )
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise DataError(
                 path,

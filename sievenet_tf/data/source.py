@@ -96,8 +96,15 @@ class VitonDataSource:
     def train_dataset(self, input_context, global_batch_size, start_step):
         if self.is_tfrecord:
             dataset = pipeline.make_dataset(
-                self.root, self.config, "train", "paired", batch_size=global_batch_size,
-                shuffle=True, seed=self.seed, repeat=True, drop_remainder=True,
+                self.root,
+                self.config,
+                "train",
+                "paired",
+                batch_size=global_batch_size,
+                shuffle=True,
+                seed=self.seed,
+                repeat=True,
+                drop_remainder=True,
                 input_context=input_context,
             )
             return dataset.skip(start_step)
@@ -109,8 +116,13 @@ class VitonDataSource:
         else:
             raw = self._raw_from_files(indices)
         return pipeline.finish_pipeline(
-            raw, self.config.data, self.layout, batch_size=global_batch_size,
-            drop_remainder=True, deterministic=True, input_context=input_context,
+            raw,
+            self.config.data,
+            self.layout,
+            batch_size=global_batch_size,
+            drop_remainder=True,
+            deterministic=True,
+            input_context=input_context,
             with_priors=True,
         )
 
@@ -186,9 +198,7 @@ class ArrayDataSource:
         )
         indices = index_stream(self.num_examples, self.seed, start_step * global_batch_size)
         indices = shard_for_replicas(indices, input_context)
-        tensors = {
-            k: tf.constant(v) for k, v in self.train.items() if v.dtype.kind not in "OSU"
-        }
+        tensors = {k: tf.constant(v) for k, v in self.train.items() if v.dtype.kind not in "OSU"}
         dataset = indices.batch(per_replica, drop_remainder=True)
         dataset = dataset.map(lambda i: {k: tf.gather(v, i) for k, v in tensors.items()})
         return dataset.prefetch(2)

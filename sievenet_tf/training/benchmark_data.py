@@ -65,15 +65,28 @@ def time_model(config, batch, steps: int = 2) -> dict:
 def run(args) -> dict:
     """The readers' rates and, with ``args.model``, the model's (see module docstring)."""
     results = benchmark_readers(
-        args.root, preset=args.preset, batch_size=args.batch_size,
-        num_batches=args.batches, tfrecord_dir=args.tfrecord,
+        args.root,
+        preset=args.preset,
+        batch_size=args.batch_size,
+        num_batches=args.batches,
+        tfrecord_dir=args.tfrecord,
     )
     if not args.model:
         return results
     config = get_preset(args.preset)
-    batch = next(iter(pipeline.make_dataset(
-        args.root, config, "train", "paired", batch_size=args.batch_size, shuffle=True, seed=0,
-    )))
+    batch = next(
+        iter(
+            pipeline.make_dataset(
+                args.root,
+                config,
+                "train",
+                "paired",
+                batch_size=args.batch_size,
+                shuffle=True,
+                seed=0,
+            )
+        )
+    )
     results.update(time_model(config, batch, args.model_steps))
     print(
         f"SieveNet forward+backward ({args.preset}, batch {args.batch_size}): "
@@ -97,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--batches", type=int, default=40, help="timed batches per reader")
     parser.add_argument("--tfrecord", default=None, help="existing TFRecord conversion of ROOT")
-    parser.add_argument("--model", action="store_true",
-                        help="also time one SieveNet forward+backward pass")
+    parser.add_argument(
+        "--model", action="store_true", help="also time one SieveNet forward+backward pass"
+    )
     parser.add_argument("--model-steps", type=int, default=2, help="timed model steps")
     return parser
 

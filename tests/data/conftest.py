@@ -7,9 +7,12 @@ garments with masks, pose JSON, pairs lists. Everything is deterministic.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pathlib
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -34,10 +37,25 @@ _BODY = [
 ]
 # COCO-18 keypoints (x, y) as fractions; r_hip .. l_ankle etc.
 _COCO18 = [
-    (0.50, 0.12), (0.50, 0.20), (0.32, 0.22), (0.25, 0.35), (0.25, 0.48), (0.68, 0.22),
-    (0.75, 0.35), (0.75, 0.48), (0.42, 0.50), (0.42, 0.70), (0.42, 0.90), (0.58, 0.50),
-    (0.58, 0.70), (0.58, 0.90), (0.46, 0.10), (0.54, 0.10), (0.43, 0.11), (0.57, 0.11),
-]  # fmt: skip
+    (0.50, 0.12),
+    (0.50, 0.20),
+    (0.32, 0.22),
+    (0.25, 0.35),
+    (0.25, 0.48),
+    (0.68, 0.22),
+    (0.75, 0.35),
+    (0.75, 0.48),
+    (0.42, 0.50),
+    (0.42, 0.70),
+    (0.42, 0.90),
+    (0.58, 0.50),
+    (0.58, 0.70),
+    (0.58, 0.90),
+    (0.46, 0.10),
+    (0.54, 0.10),
+    (0.43, 0.11),
+    (0.57, 0.11),
+]
 _MISSING = (16, 17)  # ears are not detected: confidence 0
 
 
@@ -48,8 +66,10 @@ def person_arrays(index: int, size, layout: str = "viton"):
     shift = int(rng.integers(-2, 3))
     parse = np.zeros((height, width), np.uint8)
     for label, top, bottom, left, right in _BODY:
-        parse[int(top * height) : int(bottom * height),
-              int(left * width) + shift : int(right * width) + shift] = label  # fmt: skip
+        parse[
+            int(top * height) : int(bottom * height),
+            int(left * width) + shift : int(right * width) + shift,
+        ] = label
     if layout == "viton_hd":  # a neck between face and torso
         parse[int(0.18 * height) : int(0.20 * height), int(0.45 * width) : int(0.55 * width)] = (
             labels.VITON_HD_NECK
@@ -114,8 +134,10 @@ def make_dataset_files(
     parse_dir, pose_dir = ("image-parse-v3", "openpose_json") if hd else ("image-parse", "pose")
     offset = 0
     for split, count in (("train", num_train), ("test", num_test)):
-        folders = {name: root / split / name
-                   for name in ("image", "cloth", "cloth-mask", parse_dir, pose_dir)}  # fmt: skip
+        folders = {
+            name: root / split / name
+            for name in ("image", "cloth", "cloth-mask", parse_dir, pose_dir)
+        }
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
         people, cloths = [], []
@@ -126,8 +148,9 @@ def make_dataset_files(
             photo, parse, keypoints = person_arrays(index, size, layout)
             Image.fromarray(photo).save(folders["image"] / f"{stem}.jpg", quality=95)
             save_parse(folders[parse_dir] / f"{stem}.png", parse, parse_mode)
-            key, values = ("pose_keypoints_2d", to_body25(keypoints)) if hd else (
-                "pose_keypoints", keypoints)  # fmt: skip
+            key, values = (
+                ("pose_keypoints_2d", to_body25(keypoints)) if hd else ("pose_keypoints", keypoints)
+            )
             with open(folders[pose_dir] / f"{stem}_keypoints.json", "w") as f:
                 json.dump({"version": 1.0, "people": [{key: values.ravel().tolist()}]}, f)
             cloth, mask = cloth_arrays(index, size)
@@ -162,7 +185,9 @@ def viton_hd_root(tmp_path):
 
 def viton_sample_path() -> pathlib.Path:
     return pathlib.Path(
-        os.environ.get("SIEVENET_VITON_SAMPLE", REPO.parent / "shared" / "datasets" / "viton_sample")
+        os.environ.get(
+            "SIEVENET_VITON_SAMPLE", REPO.parent / "shared" / "datasets" / "viton_sample"
+        )
     )
 
 
@@ -182,10 +207,6 @@ def viton_sample():
 
 def png_claiming_size(width: int, height: int) -> bytes:
     """A valid PNG header claiming ``width x height`` pixels (decompression bomb)."""
-    import io
-    import struct
-    import zlib
-
     buffer = io.BytesIO()
     Image.new("L", (8, 8)).save(buffer, "PNG")
     data = bytearray(buffer.getvalue())
@@ -296,7 +317,9 @@ def _deep_nesting(root):
 
 
 def _not_float32(root):
-    return _set_pose_value(root, 3, "1e39"), "keypoint 1 (neck) x = 1e+39 is not a finite float32 number"
+    return _set_pose_value(
+        root, 3, "1e39"
+    ), "keypoint 1 (neck) x = 1e+39 is not a finite float32 number"
 
 
 def _far_outside(root):

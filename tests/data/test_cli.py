@@ -20,8 +20,12 @@ HAS_SYNTHETIC = importlib.util.find_spec("sievenet_tf.data.synthetic") is not No
 @pytest.mark.skipif(not HAS_SYNTHETIC, reason="sievenet_tf.data.synthetic not written yet")
 def test_synth_validate_read(tmp_path, tiny_config, capsys):
     out = tmp_path / "synthetic"
-    assert main(["synth", str(out), "--num-train", "2", "--num-test", "2", "--size", "64x48",
-                 "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            ["synth", str(out), "--num-train", "2", "--num-test", "2", "--size", "64x48", "--quiet"]
+        )
+        == 0
+    )
     assert main(["validate", str(out), "--paired"]) == 0
     assert "no problems" in capsys.readouterr().out
     batch = next(iter(make_dataset(out, tiny_config, "train", batch_size=2, shuffle=False)))
@@ -57,10 +61,38 @@ def test_console_script_validates(viton_root):
 
 def test_readme_spelling_of_synth_counts(tmp_path, capsys):
     """#10.1: `--train/--test` (README) and `--num-train/--num-test` both work."""
-    assert main(["synth", str(tmp_path / "a"), "--train", "2", "--test", "0", "--size", "64x48",
-                 "--quiet"]) == 0
-    assert main(["synth", str(tmp_path / "b"), "--num-train", "2", "--num-test", "0",
-                 "--size", "64x48", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "synth",
+                str(tmp_path / "a"),
+                "--train",
+                "2",
+                "--test",
+                "0",
+                "--size",
+                "64x48",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "synth",
+                str(tmp_path / "b"),
+                "--num-train",
+                "2",
+                "--num-test",
+                "0",
+                "--size",
+                "64x48",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     for name in ("a", "b"):
         assert len(list((tmp_path / name / "train" / "image").iterdir())) == 2
 

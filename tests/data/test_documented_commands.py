@@ -26,9 +26,16 @@ DOCUMENTS = ("README.md", "docs/data.md", "docs/synthetic.md")
 BENCHMARK_SCRIPT = "training/benchmark_data.py"
 # Option -> the tiny value it gets; options not listed keep the documented value.
 TINY_VALUES = {
-    "--train": "3", "--num-train": "3", "--test": "2", "--num-test": "2",
-    "--size": "64x48", "--shards": "2", "--batches": "2", "--batch-size": "2",
-    "--preset": "tiny", "--model-steps": "1",
+    "--train": "3",
+    "--num-train": "3",
+    "--test": "2",
+    "--num-test": "2",
+    "--size": "64x48",
+    "--shards": "2",
+    "--batches": "2",
+    "--batch-size": "2",
+    "--preset": "tiny",
+    "--model-steps": "1",
 }
 
 
@@ -43,7 +50,9 @@ def documented_commands() -> list[tuple[str, str]]:
         lines += re.findall(r"`((?:sievenet-data|python training/benchmark_data\.py) [^`]+)`", text)
         for line in lines:
             line = line.strip().removeprefix("$ ")
-            if line.startswith(("sievenet-data ", f"python {BENCHMARK_SCRIPT} ")) and _runnable(line):
+            if line.startswith(("sievenet-data ", f"python {BENCHMARK_SCRIPT} ")) and _runnable(
+                line
+            ):
                 found.append((name, line))
     return list(dict.fromkeys(found))
 
@@ -64,8 +73,9 @@ def tiny_command(line: str) -> tuple[str, ...]:
     Parsing with the real parser checks that the documented spelling is accepted.
     """
     tokens = shlex.split(line, comments=True)
-    program, argv = (tokens[0], tokens[1:]) if tokens[0] == "sievenet-data" else (
-        BENCHMARK_SCRIPT, tokens[2:])
+    program, argv = (
+        (tokens[0], tokens[1:]) if tokens[0] == "sievenet-data" else (BENCHMARK_SCRIPT, tokens[2:])
+    )
     parser = cli.build_parser() if program == "sievenet-data" else benchmark_data.build_parser()
     try:
         parsed = parser.parse_args(argv)
@@ -119,8 +129,9 @@ def test_documented_command_runs(command, tiny_dataset, tmp_path, capsys):
     program, *argv = command
     if program == "refused by the parser":
         pytest.fail(f"{COMMANDS[command]}: the documented command is refused by the parser")
-    argv = [a.replace("{data}", str(tiny_dataset)).replace("{out}", str(tmp_path / "out"))
-            for a in argv]
+    argv = [
+        a.replace("{data}", str(tiny_dataset)).replace("{out}", str(tmp_path / "out")) for a in argv
+    ]
     if program == "sievenet-data":
         code = cli.main(argv)
     else:  # the documented script itself

@@ -6,6 +6,7 @@ import pytest
 
 from sievenet_tf.data import io, layouts
 from sievenet_tf.data.errors import DataError
+from sievenet_tf.data.folder import index_folder
 from sievenet_tf.data.validate import validate_dataset
 
 
@@ -41,10 +42,10 @@ def test_links_are_resolved_before_the_containment_check(tmp_path):
     assert io.check_inside(linked, "b.jpg", "person image", root) == str(linked / "b.jpg")
 
 
-def test_a_linked_file_outside_the_dataset_is_refused_by_every_reader(tmp_path, make_files, tiny_config):
+def test_a_linked_file_outside_the_dataset_is_refused_by_every_reader(
+    tmp_path, make_files, tiny_config
+):
     """#11.10: the link used to be followed (the root check was lexical)."""
-    from sievenet_tf.data.folder import index_folder
-
     root = make_files(tmp_path / "data", num_train=2, num_test=0)
     secret = tmp_path / "secret_keypoints.json"
     pose_file = root / "train" / "pose" / "000001_0_keypoints.json"
@@ -64,7 +65,10 @@ def test_pairs_file_with_a_byte_order_mark(tmp_path, make_files, tiny_config):
     root = make_files(tmp_path / "data", num_train=2, num_test=0)
     pairs = root / "train_pairs.txt"
     pairs.write_bytes(b"\xef\xbb\xbf" + pairs.read_text().replace("\n", "\r\n").encode())
-    assert layouts.read_pairs(pairs) == [("000000_0.jpg", "000000_1.jpg"), ("000001_0.jpg", "000001_1.jpg")]
+    assert layouts.read_pairs(pairs) == [
+        ("000000_0.jpg", "000000_1.jpg"),
+        ("000001_0.jpg", "000001_1.jpg"),
+    ]
     assert validate_dataset(root, splits=("train",)).ok
 
 

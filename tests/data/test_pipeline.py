@@ -103,8 +103,10 @@ def test_explicit_layout_override(viton_root, tiny_config):
 def test_paired_and_unpaired(viton_root, tiny_config):
     def pairs(mode):
         dataset = make_dataset(viton_root, tiny_config, "test", mode, with_priors=False)
-        return [(e[keys.PERSON_NAME].numpy().decode(), e[keys.CLOTH_NAME].numpy().decode())
-                for e in dataset]  # fmt: skip
+        return [
+            (e[keys.PERSON_NAME].numpy().decode(), e[keys.CLOTH_NAME].numpy().decode())
+            for e in dataset
+        ]
 
     assert pairs("paired") == [("000003_0.jpg", "000003_1.jpg"), ("000004_0.jpg", "000004_1.jpg")]
     assert pairs("unpaired") == [("000003_0.jpg", "000004_1.jpg"), ("000004_0.jpg", "000003_1.jpg")]
@@ -114,8 +116,9 @@ def test_seeded_order_is_deterministic_and_epochs_reshuffle(tmp_path, make_files
     root = make_files(tmp_path / "data", num_train=8, num_test=0, size=(32, 24))
 
     def order(seed):
-        dataset = make_dataset(root, tiny_config, "train", shuffle=True, seed=seed, repeat=True,
-                               with_priors=False)  # fmt: skip
+        dataset = make_dataset(
+            root, tiny_config, "train", shuffle=True, seed=seed, repeat=True, with_priors=False
+        )
         return names(dataset.take(16))
 
     first = order(3)
@@ -127,8 +130,14 @@ def test_seeded_order_is_deterministic_and_epochs_reshuffle(tmp_path, make_files
 
 def test_sharding_by_input_context(tmp_path, make_files, tiny_config):
     root = make_files(tmp_path / "data", num_train=6, num_test=0, size=(32, 24))
-    fn = dataset_fn(root, tiny_config, global_batch_size=4, shuffle=False, with_priors=False,
-                    drop_remainder=True)
+    fn = dataset_fn(
+        root,
+        tiny_config,
+        global_batch_size=4,
+        shuffle=False,
+        with_priors=False,
+        drop_remainder=True,
+    )
     shards = []
     for pipeline in range(2):
         context = tf.distribute.InputContext(
@@ -169,8 +178,7 @@ def test_bad_input_skipped_and_counted(tmp_path, make_files, tiny_config, case):
     assert str(bad_path) in message and words in message
 
 
-def test_strict_error_without_the_context_manager_names_the_file(tmp_path, make_files,
-                                                                  tiny_config):  # fmt: skip
+def test_strict_error_without_the_context_manager_names_the_file(tmp_path, make_files, tiny_config):
     root = make_files(tmp_path / "data", num_train=2, num_test=1)
     bad_path, _ = CORRUPTIONS["truncated_image"](root)
     with pytest.raises(tf.errors.InvalidArgumentError, match=str(bad_path)):
@@ -180,8 +188,11 @@ def test_strict_error_without_the_context_manager_names_the_file(tmp_path, make_
 @pytest.mark.realdata
 def test_real_sample(viton_sample, tiny_config):
     config = dataclasses.replace(tiny_config.data, image_size=(256, 192), keypoint_radius=5.0)
-    batch = next(iter(make_dataset(viton_sample, config, "test", "paired", batch_size=2,
-                                   shuffle=True, seed=0)))  # fmt: skip
+    batch = next(
+        iter(
+            make_dataset(viton_sample, config, "test", "paired", batch_size=2, shuffle=True, seed=0)
+        )
+    )
     for name, (shape, dtype) in EXPECTED.items():
         scaled = (256, 192, *shape[2:]) if shape[:2] == (64, 48) else shape
         assert tuple(batch[name].shape) == (2, *scaled), name

@@ -68,7 +68,10 @@ def test_utf8_byte_order_mark_is_accepted(tmp_path):
         (pose_text(coco_values({0: "NaN"})), "malformed JSON.*NaN"),
         (pose_text(coco_values({1: "-Infinity"})), "malformed JSON.*Infinity"),
         (pose_text(coco_values({3: "1e999"})), r"keypoint 1 \(neck\) x = inf"),
-        (pose_text(coco_values({4: "1e39"})), r"keypoint 1 \(neck\) y = 1e\+39 is not a finite float32"),
+        (
+            pose_text(coco_values({4: "1e39"})),
+            r"keypoint 1 \(neck\) y = 1e\+39 is not a finite float32",
+        ),
         (pose_text(coco_values({5: "true"})), r"keypoint 1 \(neck\) confidence is a bool"),
         (pose_text(coco_values({6: "null"})), r"keypoint 2 \(r_shoulder\) x is null"),
         (pose_text(coco_values({6: "[1]"})), r"keypoint 2 \(r_shoulder\) x is a list"),

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from sievenet_tf.data import layouts, pose
 from sievenet_tf.data.errors import DataError
+from sievenet_tf.data.folder import index_folder
+from tests.data.conftest import make_dataset_files
 
 # No example database: nothing is written into the repository.
 SETTINGS = settings(
@@ -23,8 +25,9 @@ SETTINGS = settings(
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=6)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=30,
 )
 # Number tokens JSON allows, and some it does not (NaN, huge, > 4300 digits).
@@ -32,7 +35,9 @@ _number_tokens = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
     st.text("0123456789", min_size=1, max_size=5000),
-    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e39", "-1e400", "true", "null", '"7"', "[]"]),
+    st.sampled_from(
+        ["NaN", "Infinity", "-Infinity", "1e39", "-1e400", "true", "null", '"7"', "[]"]
+    ),
 )
 
 
@@ -100,13 +105,24 @@ def test_pose_file_gives_a_pose_or_a_data_error(scratch, data, size):
 # ------------------------------------------------------------------ pairs files
 
 _names = st.one_of(
-    st.sampled_from(["000000_0.jpg", "000000_1.jpg", "000001_0.jpg", "../x.jpg", "/etc/passwd",
-                     "a/../../b.jpg", ".", "..", "image", "sub/000000_0.jpg", "x" * 300]),
+    st.sampled_from(
+        [
+            "000000_0.jpg",
+            "000000_1.jpg",
+            "000001_0.jpg",
+            "../x.jpg",
+            "/etc/passwd",
+            "a/../../b.jpg",
+            ".",
+            "..",
+            "image",
+            "sub/000000_0.jpg",
+            "x" * 300,
+        ]
+    ),
     st.text(min_size=1, max_size=20),
 )
-_pairs_lines = st.lists(
-    st.lists(_names, min_size=0, max_size=3).map(" ".join), max_size=6
-)
+_pairs_lines = st.lists(st.lists(_names, min_size=0, max_size=3).map(" ".join), max_size=6)
 _separators = st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\x0b", "\u2028"])
 
 
@@ -131,8 +147,6 @@ def test_pairs_text_gives_pairs_or_a_data_error(data):
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    from tests.data.conftest import make_dataset_files
-
     return make_dataset_files(tmp_path_factory.mktemp("pairs") / "data", num_train=2, num_test=0)
 
 
@@ -143,8 +157,6 @@ def dataset(tmp_path_factory):
 )
 def test_pairs_file_gives_examples_or_data_errors(dataset, data, pairs):
     """Listing the pairs (names checked against the folders) never fails otherwise."""
-    from sievenet_tf.data.folder import index_folder
-
     (dataset / "train_pairs.txt").write_bytes(data)
     try:
         index = index_folder(dataset, "train", pairs, "viton")

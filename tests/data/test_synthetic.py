@@ -19,10 +19,19 @@ NUM_TRAIN, NUM_TEST = 8, 4
 SEED = 3
 # Every id the generator draws (neck and chest skin are background).
 DRAWN_LABELS = {
-    labels.LIP_BACKGROUND, labels.LIP_HAIR, labels.LIP_UPPER_CLOTHES, labels.LIP_PANTS,
-    labels.LIP_SKIRT, labels.LIP_FACE, labels.LIP_LEFT_ARM, labels.LIP_RIGHT_ARM,
-    labels.LIP_LEFT_LEG, labels.LIP_RIGHT_LEG, labels.LIP_LEFT_SHOE, labels.LIP_RIGHT_SHOE,
-}  # fmt: skip
+    labels.LIP_BACKGROUND,
+    labels.LIP_HAIR,
+    labels.LIP_UPPER_CLOTHES,
+    labels.LIP_PANTS,
+    labels.LIP_SKIRT,
+    labels.LIP_FACE,
+    labels.LIP_LEFT_ARM,
+    labels.LIP_RIGHT_ARM,
+    labels.LIP_LEFT_LEG,
+    labels.LIP_RIGHT_LEG,
+    labels.LIP_LEFT_SHOE,
+    labels.LIP_RIGHT_SHOE,
+}
 
 
 @pytest.fixture(scope="module")

@@ -45,8 +45,15 @@ def test_shuffled_sharded_reading(tmp_path, make_files, tiny_config):
     convert(root, out, tiny_config, splits=("train",), num_shards=3)
 
     def order(seed, context=None):
-        dataset = make_dataset(out, tiny_config, "train", shuffle=True, seed=seed,
-                               input_context=context, with_priors=False)  # fmt: skip
+        dataset = make_dataset(
+            out,
+            tiny_config,
+            "train",
+            shuffle=True,
+            seed=seed,
+            input_context=context,
+            with_priors=False,
+        )
         return [e[keys.PERSON_NAME].numpy().decode() for e in dataset]
 
     assert order(1) == order(1)
@@ -87,7 +94,9 @@ def test_command_line(tmp_path, make_files, capsys):
     assert "000000_0.jpg: not a readable image" in err and "Traceback" not in err
 
 
-def test_a_failed_conversion_leaves_the_previous_one(tmp_path, make_files, tiny_config, monkeypatch):
+def test_a_failed_conversion_leaves_the_previous_one(
+    tmp_path, make_files, tiny_config, monkeypatch
+):
     """Shards are written under temporary names and renamed with the metadata."""
     root = make_files(tmp_path / "data", num_train=3, num_test=2, size=(32, 24))
     out = tmp_path / "records"

@@ -30,6 +30,24 @@ def test_each_problem_is_reported_with_its_file(tmp_path, make_files, case):
     assert len(report.problems) == 1, lines  # nothing else is blamed
 
 
+def test_malformed_pose_files_do_not_stop_the_check_of_the_others(tmp_path, make_files, capsys):
+    """#11.4: a RecursionError / OverflowError used to abort ``validate`` before
+    it reported anything."""
+    root = make_files(tmp_path / "data", "viton", num_train=3, num_test=2)
+    pose = root / "train" / "pose"
+    (pose / "000000_0_keypoints.json").write_text("[" * 100_000 + "]" * 100_000)
+    (pose / "000001_0_keypoints.json").write_text(
+        '{"people": [{"pose_keypoints": [' + "9" * 400 + ", 1, 1" + ", 1.0" * 51 + "]}]}"
+    )
+    (root / "test" / "image" / "000003_0.jpg").write_bytes(b"broken")
+    assert main(["validate", str(root)]) == 1
+    out, err = capsys.readouterr()
+    assert "000000_0_keypoints.json: malformed JSON (nested too deeply)" in out
+    assert "000001_0_keypoints.json: keypoint 0 (nose) x = 9999" in out
+    assert "000003_0.jpg: not a readable image" in out
+    assert "3 problem(s) in 3 file(s)" in err and "Traceback" not in err
+
+
 def test_converted_not_rejected(tmp_path, make_files):
     """Grayscale, RGBA and palette photos; palette, 'L' and LIP-colour RGB parses."""
     root = make_files(tmp_path / "data", "viton", num_train=3, num_test=2)
@@ -40,7 +58,9 @@ def test_converted_not_rejected(tmp_path, make_files):
     Image.open(image_dir / "000002_0.jpg").convert("P").save(image_dir / "000002_0.jpg", "PNG")
     parse_dir = root / "train" / "image-parse"
     save_parse(parse_dir / "000000_0.png", np.asarray(Image.open(parse_dir / "000000_0.png")), "L")
-    save_parse(parse_dir / "000001_0.png", np.asarray(Image.open(parse_dir / "000001_0.png")), "RGB")
+    save_parse(
+        parse_dir / "000001_0.png", np.asarray(Image.open(parse_dir / "000001_0.png")), "RGB"
+    )
     report = validate_dataset(root)
     assert report.ok, report.lines()
 

@@ -74,9 +74,13 @@ def random_batch(rng, batch=2):
     segmentation = rng.integers(0, labels.NUM_MODEL_CLASSES, (batch, H, W)).astype(np.int32)
     segmentation[:, :, :3] = 0  # some background columns
     keypoints = np.concatenate(
-        [rng.uniform(-3, W + 3, (batch, 18, 1)), rng.uniform(-3, H + 3, (batch, 18, 1)),
-         rng.uniform(0.1, 1, (batch, 18, 1))], -1,
-    ).astype(np.float32)  # fmt: skip
+        [
+            rng.uniform(-3, W + 3, (batch, 18, 1)),
+            rng.uniform(-3, H + 3, (batch, 18, 1)),
+            rng.uniform(0.1, 1, (batch, 18, 1)),
+        ],
+        -1,
+    ).astype(np.float32)
     keypoints[0, 3] = (10.0, 12.0, 0.0)  # missing (confidence 0)
     keypoints[-1, 5] = (7.5, 9.5, 0.9)  # half-pixel position: square edge ties
     return person, segmentation, keypoints
@@ -88,8 +92,15 @@ def random_batch(rng, batch=2):
 @pytest.mark.parametrize("style, radius", [("square", 2.0), ("square", 1.5), ("gaussian", 2.0)])
 def test_matches_numpy(rng, style, radius):
     person, segmentation, keypoints = random_batch(rng)
-    ours = build_priors(person, segmentation, keypoints, image_size=(H, W), keypoint_style=style,
-                        keypoint_radius=radius, shape_downsample=4)  # fmt: skip
+    ours = build_priors(
+        person,
+        segmentation,
+        keypoints,
+        image_size=(H, W),
+        keypoint_style=style,
+        keypoint_radius=radius,
+        shape_downsample=4,
+    )
     reference = np_priors(person, segmentation, keypoints, style, radius, 4)
     assert set(ours) == set(reference)
     for name, value in ours.items():
@@ -104,15 +115,25 @@ def test_matches_numpy(rng, style, radius):
 def test_square_is_cp_vton_size():
     keypoints = np.zeros((1, 18, 3), np.float32)
     keypoints[0, 0] = (10, 8, 1.0)
-    maps = build_priors(np.zeros((1, H, W, 3), np.float32), np.zeros((1, H, W), np.int32),
-                        keypoints, image_size=(H, W), keypoint_radius=5)["priors"]  # fmt: skip
+    maps = build_priors(
+        np.zeros((1, H, W, 3), np.float32),
+        np.zeros((1, H, W), np.int32),
+        keypoints,
+        image_size=(H, W),
+        keypoint_radius=5,
+    )["priors"]
     assert int(maps[0, ..., 0].numpy().sum()) == 11 * 11  # pixels 5..15 x 3..13
 
 
 def test_body_shape_of_sizes_that_do_not_divide(rng):
     person, segmentation, keypoints = random_batch(rng)
-    shape = build_priors(person[:, :30, :22], segmentation[:, :30, :22], keypoints,
-                         image_size=(30, 22), shape_downsample=4)["priors"][..., -1]  # fmt: skip
+    shape = build_priors(
+        person[:, :30, :22],
+        segmentation[:, :30, :22],
+        keypoints,
+        image_size=(30, 22),
+        shape_downsample=4,
+    )["priors"][..., -1]
     assert shape.shape == (2, 30, 22)
     assert 0.0 <= float(tf.reduce_min(shape)) and float(tf.reduce_max(shape)) <= 1.0
 
@@ -140,8 +161,14 @@ def test_parse_to_model_classes():
 def test_layer_config_and_keras_save(tmp_path, rng):
     layer = PriorsLayer((H, W), keypoint_radius=2.0, shape_downsample=4, parse_layout="viton_hd")
     config = layer.get_config()
-    for name in ("image_size", "num_keypoints", "keypoint_style", "keypoint_radius",
-                 "shape_downsample", "parse_layout"):  # fmt: skip
+    for name in (
+        "image_size",
+        "num_keypoints",
+        "keypoint_style",
+        "keypoint_radius",
+        "shape_downsample",
+        "parse_layout",
+    ):
         assert name in config
     rebuilt = PriorsLayer.from_config(json.loads(json.dumps(config)))
     assert rebuilt.get_config() == config
@@ -166,11 +193,13 @@ def test_tflite_builtins_only_and_parity(rng):
 
     layer = PriorsLayer((H, W), keypoint_radius=2.0, shape_downsample=4, parse_layout="viton")
 
-    @tf.function(input_signature=[
-        tf.TensorSpec((1, H, W, 3), tf.float32, name="person"),
-        tf.TensorSpec((1, H, W), tf.int32, name="parse"),
-        tf.TensorSpec((1, 18, 3), tf.float32, name="keypoints"),
-    ])  # fmt: skip
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((1, H, W, 3), tf.float32, name="person"),
+            tf.TensorSpec((1, H, W), tf.int32, name="parse"),
+            tf.TensorSpec((1, 18, 3), tf.float32, name="keypoints"),
+        ]
+    )
     def priors(person, parse, keypoints):
         return layer(person, parse, keypoints)
 

@@ -14,14 +14,27 @@ from sievenet_tf.labels import COCO18_KEYPOINT_NAMES
 
 # Skin tones from light to dark (RGB); a person's tone interpolates between two.
 _SKIN_TONES = np.array(
-    [(250, 222, 200), (238, 196, 170), (225, 175, 140), (198, 140, 100),
-     (165, 108, 72), (120, 78, 52), (84, 56, 40)],
+    [
+        (250, 222, 200),
+        (238, 196, 170),
+        (225, 175, 140),
+        (198, 140, 100),
+        (165, 108, 72),
+        (120, 78, 52),
+        (84, 56, 40),
+    ],
     dtype=np.float32,
 )
 _HAIR_COLOURS = np.array(
     [
-        (20, 16, 14), (45, 30, 22), (80, 52, 34), (120, 82, 48), (170, 130, 80),
-        (215, 185, 130), (140, 60, 30), (150, 150, 150),
+        (20, 16, 14),
+        (45, 30, 22),
+        (80, 52, 34),
+        (120, 82, 48),
+        (170, 130, 80),
+        (215, 185, 130),
+        (140, 60, 30),
+        (150, 150, 150),
     ],
     dtype=np.float32,
 )
@@ -196,8 +209,13 @@ def face_point(body: Body, dx: float, dy: float) -> np.ndarray:
 
 
 # Where the face keypoints sit, in face axes.
-_FACE_KEYPOINTS = {"nose": (0.0, 0.15), "r_eye": (-0.42, -0.12), "l_eye": (0.42, -0.12),
-                   "r_ear": (-1.0, 0.0), "l_ear": (1.0, 0.0)}  # fmt: skip
+_FACE_KEYPOINTS = {
+    "nose": (0.0, 0.15),
+    "r_eye": (-0.42, -0.12),
+    "l_eye": (0.42, -0.12),
+    "r_ear": (-1.0, 0.0),
+    "l_ear": (1.0, 0.0),
+}
 
 
 def body_keypoints(rng, frame: Frame, body: Body) -> np.ndarray:

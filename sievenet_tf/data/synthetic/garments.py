@@ -215,9 +215,7 @@ def _fabric(rng, noise, frame: Frame, shape, outlines, to_px, unit, inner) -> np
     neckline = np.round(to_px(outlines["front_neckline"]) * 16).astype(np.int32)
     cv2.polylines(rib, [neckline], False, 255, rib_width, cv2.LINE_AA, shift=4)
     rib_alpha = rib.astype(np.float32) / 255.0
-    rib_colour = (
-        colour.reshape(-1, 3).mean(0) * 0.75 if rng.uniform() < 0.5 else random_colour(rng)
-    )
+    rib_colour = colour.reshape(-1, 3).mean(0) * 0.75 if rng.uniform() < 0.5 else random_colour(rng)
     colour = colour + (rib_colour - colour) * rib_alpha[..., None]
     # The inside of the back, seen through the neckline, is in shadow.
     return colour * (1 - 0.35 * np.clip(inner - rib_alpha, 0, 1))[..., None]
