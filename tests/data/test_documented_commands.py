@@ -58,11 +58,13 @@ def documented_commands() -> list[tuple[str, str]]:
 
 
 def _runnable(line: str) -> bool:
-    """Usage synopses (``[--opt]``, ``a|b``, ``ROOT``) are not runnable commands."""
+    """Usage synopses (``[--opt]``, ``a|b``, ``ROOT``) and mentions of a
+    subcommand without arguments are not runnable commands."""
     tokens = shlex.split(line, comments=True)
-    return not any(c in line.split("#")[0] for c in "[]|") and not any(
+    synopsis = any(c in line.split("#")[0] for c in "[]|") or any(
         re.fullmatch(r"[A-Z][A-Z_x]*", token) for token in tokens
     )
+    return not synopsis and len(tokens) >= 3
 
 
 def tiny_command(line: str) -> tuple[str, ...]:
