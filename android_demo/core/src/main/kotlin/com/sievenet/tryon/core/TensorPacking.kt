@@ -65,7 +65,7 @@ object TensorPacking {
      * The grey value is the ITU-R 601 luma PIL's "L" mode uses (the training
      * reader, io.read_mask). With [threshold] (default 0.5) the mask is binarised
      * after fitting (padding 0), as training masks are {0, 1}
-     * (sievenet_tf/data/keys.py); pass null to keep soft values.
+     * (sievenet_tf/keys.py); pass null to keep soft values.
      */
     fun packMask(spec: TensorSpec, image: ArgbImage, threshold: Float? = 0.5f): FloatArray {
         val (height, width) = imageSize(spec, channels = 1)
