@@ -112,22 +112,18 @@ def load_example(files: ExampleFiles, image_size, layout: str, keypoints=None) -
     person = io.read_image(files.person)
     pose.check_in_image(keypoints, person.shape[:2], files.pose)
     parse = io.read_parse(files.parse, num_labels=labels.num_dataset_labels(layout))
-    _raise(
-        size_mismatch(
-            files.parse, "parse", parse.shape, files.person, "person image", person.shape[:2]
-        )
+    mismatch = size_mismatch(
+        files.parse, "parse", parse.shape, files.person, "person image", person.shape[:2]
     )
+    if mismatch is not None:
+        raise mismatch
     cloth = io.read_image(files.cloth)
-    _raise(
-        size_mismatch(
-            files.cloth_mask,
-            "cloth mask",
-            io.image_size(files.cloth_mask),
-            files.cloth,
-            "cloth image",
-            cloth.shape[:2],
-        )
+    mask_size = io.image_size(files.cloth_mask)
+    mismatch = size_mismatch(
+        files.cloth_mask, "cloth mask", mask_size, files.cloth, "cloth image", cloth.shape[:2]
     )
+    if mismatch is not None:
+        raise mismatch
     return {
         keys.PERSON: io.fit_image(person, image_size),
         keys.CLOTH: io.fit_image(cloth, image_size),
@@ -135,8 +131,3 @@ def load_example(files: ExampleFiles, image_size, layout: str, keypoints=None) -
         keys.PARSE: io.fit_parse(parse, image_size),
         keys.KEYPOINTS: io.scale_keypoints(keypoints, person.shape[:2], image_size),
     }
-
-
-def _raise(error: DataError | None) -> None:
-    if error is not None:
-        raise error
