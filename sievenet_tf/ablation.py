@@ -194,55 +194,19 @@ def run_ablation(
     stage_seconds = {v.name: {} for v in VARIANTS}
     rows = []
     for index, variant in enumerate(VARIANTS, 1):
-        config = configs[variant.name]
-        run_dir = out_dir / variant.name
-        if variant.shared_from:
-            _copy_shared_stages(out_dir / variant.shared_from, run_dir, variant.shared_stages)
-            for stage in variant.shared_stages:
-                stage_seconds[variant.name][stage] = stage_seconds[variant.shared_from][stage]
-            log(f"[{index}/{len(VARIANTS)}] {variant.name}: {', '.join(variant.shared_stages)} "
-                f"copied from {variant.shared_from} (identical config and seed)")  # fmt: skip
-        for stage in variant.stages:
-            if stage in variant.shared_stages:
-                continue
-            log(f"[{index}/{len(VARIANTS)}] {variant.name}: training {stage} "
-                f"({getattr(config.train, stage + '_steps')} steps) ...")  # fmt: skip
-            # Re-seed per stage: a stage's initial weights and batches then do not
-            # depend on what ran before it in this process.
-            keras.utils.set_random_seed(config.train.seed)
-            stage_started = time.monotonic()
-            trainer = Trainer(
-                config, run_dir, data, resume=stage != variant.stages[0], log=trainer_log
-            )
-            with viton.data_errors():
-                trainer.train([stage])
-            stage_seconds[variant.name][stage] = time.monotonic() - stage_started
-        log(f"[{index}/{len(VARIANTS)}] {variant.name}: evaluating on the test split (paired) ...")
+        prefix = f"[{index}/{len(VARIANTS)}] {variant.name}"
+        config, run_dir = configs[variant.name], out_dir / variant.name
+        _train_variant(variant, config, run_dir, out_dir, data, stage_seconds, prefix, log, trainer_log)
+        log(f"{prefix}: evaluating on the test split (paired) ...")
         eval_started = time.monotonic()
         results = evaluate_run(run_dir, data_root, split="test", pairs="paired", log=trainer_log)
-        eval_seconds = time.monotonic() - eval_started
-        metrics = results["metrics"]
-        rows.append({
-            "variant": variant.name,
-            "paper_row": variant.paper_row,
-            "description": variant.description,
-            "stages": list(variant.stages),
-            "shared_stages": {s: variant.shared_from for s in variant.shared_stages},
-            "steps": {s: getattr(config.train, f"{s}_steps") for s in variant.stages},
-            "triplet_start_step": (config.triplet.start_step
-                                   if config.triplet.start_step < config.train.texture_steps else None),
-            "metrics": {key: metrics.get(key) for key, _, _ in TABLE_METRICS},
-            "identity_warp": {"l1": metrics.get("identity_warp_l1"), "iou": metrics.get("identity_warp_iou")},
-            "train_seconds": {s: round(t, 1) for s, t in stage_seconds[variant.name].items()},
-            "train_seconds_total": round(sum(stage_seconds[variant.name].values()), 1),
-            "eval_seconds": round(eval_seconds, 1),
-            "num_test_examples": results["num_examples"],
-            "run_dir": str(run_dir),
-            "paper_viton": PAPER_VITON[variant.name],
-        })  # fmt: skip
-        log(f"[{index}/{len(VARIANTS)}] {variant.name}: SSIM {format_value(metrics.get('ssim'))}, PSNR "
-            f"{format_value(metrics.get('psnr'), 2)}, warp L1 {format_value(metrics.get('warp_l1_fine'))}, warp IoU "
-            f"{format_value(metrics.get('warp_iou_fine'))}, mIoU {format_value(metrics.get('segmentation_miou'))}")  # fmt: skip
+        row = _result_row(variant, config, run_dir, results, stage_seconds[variant.name],
+                          time.monotonic() - eval_started)
+        rows.append(row)
+        metrics = row["metrics"]
+        log(f"{prefix}: SSIM {format_value(metrics['ssim'])}, PSNR {format_value(metrics['psnr'], 2)}, "
+            f"warp L1 {format_value(metrics['warp_l1_fine'])}, warp IoU "
+            f"{format_value(metrics['warp_iou_fine'])}, mIoU {format_value(metrics['segmentation_miou'])}")
 
     for previous, row in zip(rows, rows[1:]):
         row["vs_previous"] = paired_differences(Path(previous["run_dir"]), Path(row["run_dir"]))
@@ -268,6 +232,54 @@ def run_ablation(
     atomic.write_text(out_dir / "ablation.md", ablation_markdown(report))
     log(f"ablation done in {format_duration(wall)}; wrote {out_dir}/ablation.json and ablation.md")
     return report
+
+
+def _train_variant(variant, config, run_dir, out_dir, data, stage_seconds, prefix, log, trainer_log):
+    """Train the stages of one variant (copying the stages it shares with another)."""
+    if variant.shared_from:
+        _copy_shared_stages(out_dir / variant.shared_from, run_dir, variant.shared_stages)
+        for stage in variant.shared_stages:
+            stage_seconds[variant.name][stage] = stage_seconds[variant.shared_from][stage]
+        log(f"{prefix}: {', '.join(variant.shared_stages)} copied from {variant.shared_from} "
+            "(identical config and seed)")
+    for stage in variant.stages:
+        if stage in variant.shared_stages:
+            continue
+        log(f"{prefix}: training {stage} ({getattr(config.train, stage + '_steps')} steps) ...")
+        # Re-seed per stage: a stage's initial weights and batches then do not
+        # depend on what ran before it in this process.
+        keras.utils.set_random_seed(config.train.seed)
+        stage_started = time.monotonic()
+        trainer = Trainer(config, run_dir, data, resume=stage != variant.stages[0], log=trainer_log)
+        with viton.data_errors():
+            trainer.train([stage])
+        stage_seconds[variant.name][stage] = time.monotonic() - stage_started
+
+
+def _result_row(variant, config, run_dir, results, seconds, eval_seconds) -> dict:
+    """One row of ``ablation.json``: the variant, its budget and its test metrics."""
+    metrics = results["metrics"]
+    return {
+        "variant": variant.name,
+        "paper_row": variant.paper_row,
+        "description": variant.description,
+        "stages": list(variant.stages),
+        "shared_stages": {s: variant.shared_from for s in variant.shared_stages},
+        "steps": {s: getattr(config.train, f"{s}_steps") for s in variant.stages},
+        "triplet_start_step": (
+            config.triplet.start_step
+            if config.triplet.start_step < config.train.texture_steps
+            else None
+        ),
+        "metrics": {key: metrics.get(key) for key, _, _ in TABLE_METRICS},
+        "identity_warp": {"l1": metrics.get("identity_warp_l1"), "iou": metrics.get("identity_warp_iou")},
+        "train_seconds": {s: round(t, 1) for s, t in seconds.items()},
+        "train_seconds_total": round(sum(seconds.values()), 1),
+        "eval_seconds": round(eval_seconds, 1),
+        "num_test_examples": results["num_examples"],
+        "run_dir": str(run_dir),
+        "paper_viton": PAPER_VITON[variant.name],
+    }
 
 
 def _per_example(run_dir: Path):
