@@ -108,8 +108,10 @@ class LossConfig:
     push_k: float = 3.0  # k in L_push = k * L_s^1 - |I_stn^1 - I_stn^0| (unconfirmed)
     # Stop the gradient of L_push's second term into the coarse warp. The paper
     # does not say; without it, -|I_stn^1 - I_stn^0| also pushes the coarse warp
-    # away from the fine one, against lambda_1's pull toward the target.
-    push_stop_gradient_coarse: bool = False
+    # away from the fine one, against lambda_1's pull toward the target. On the
+    # synthetic tiny run (README, "Training") stopping it gave a better fine warp
+    # (IoU +0.028 +- 0.006) and coarse warp (L1 -0.0046 +- 0.0011), so it is on.
+    push_stop_gradient_coarse: bool = True
     # Weighted cross-entropy: background and skin classes get these weights, others 1.
     segmentation_background_weight: float = 1.5  # (unconfirmed)
     segmentation_skin_weight: float = 1.5  # (unconfirmed)
