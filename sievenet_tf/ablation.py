@@ -29,9 +29,12 @@ Outputs in ``out_dir``: one run directory per variant (each evaluated into
 
 from __future__ import annotations
 
+# isort: off
+from sievenet_tf.cli_util import run_main  # first: quiets TensorFlow's start-up logs
+# isort: on
+
 import argparse
 import csv
-import json
 import os
 import shutil
 import sys
@@ -39,10 +42,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from sievenet_tf.evaluation import format_value
+from sievenet_tf import atomic
+from sievenet_tf.config import get_preset, override
+from sievenet_tf.data import pipeline
+from sievenet_tf.data.default_dataset import synthetic_root
+from sievenet_tf.data.source import make_data_source
+from sievenet_tf.evaluation import evaluate_run, format_value
+from sievenet_tf.run import Run
 from sievenet_tf.training.progress import format_duration
+from sievenet_tf.training.trainer import Trainer
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,6 @@ TABLE_METRICS = (
 
 def variant_config(base, variant: str):
     """The config of one ablation variant derived from ``base`` (see the module docstring)."""
-    from sievenet_tf.config import override
-
     no_triplet = f"triplet.start_step={base.train.texture_steps + 1}"
     if variant == "baseline":
         return override(base, [
@@ -99,8 +109,6 @@ def variant_config(base, variant: str):
 
 def scaled_config(base, steps_scale: float):
     """``base`` with every step count (stages, K, refresh, logging cadence) times ``steps_scale``."""
-    from sievenet_tf.config import override
-
     if steps_scale <= 0:
         raise ValueError(f"steps_scale must be > 0, got {steps_scale}")
     if steps_scale == 1:
@@ -123,19 +131,16 @@ def scaled_config(base, steps_scale: float):
 
 
 def _copy_shared_stages(source: Path, target: Path, stages) -> None:
-    from sievenet_tf.training.stages import STAGE_MODEL_FILES
-
+    """Copy the trained networks, checkpoints and logs of ``stages`` between runs."""
+    source_run, target_run = Run(source), Run(target)
     for stage in stages:
-        (target / "models").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(
-            source / "models" / STAGE_MODEL_FILES[stage],
-            target / "models" / STAGE_MODEL_FILES[stage],
-        )
-        shutil.copytree(source / "checkpoints" / stage, target / "checkpoints" / stage)
-        for log_file in (f"{stage}.jsonl", f"{stage}_heldout.json"):
-            if (source / "logs" / log_file).exists():
+        target_run.network_path(stage).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source_run.network_path(stage), target_run.network_path(stage))
+        shutil.copytree(source_run.checkpoint_dir(stage), target_run.checkpoint_dir(stage))
+        for log_file in (source_run.log_path(stage), source_run.heldout_path(stage)):
+            if log_file.exists():
                 (target / "logs").mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source / "logs" / log_file, target / "logs" / log_file)
+                shutil.copy2(log_file, target / "logs" / log_file.name)
 
 
 def run_ablation(
@@ -165,14 +170,6 @@ def run_ablation(
     Returns:
         The content of ``ablation.json``.
     """
-    import keras
-
-    from sievenet_tf.config import get_preset
-    from sievenet_tf.data import pipeline
-    from sievenet_tf.data.source import make_data_source
-    from sievenet_tf.evaluation import evaluate_run
-    from sievenet_tf.training.trainer import Trainer
-
     out_dir = Path(out_dir)
     base = scaled_config(get_preset(preset), steps_scale)
     configs = {v.name: variant_config(base, v.name) for v in VARIANTS}
@@ -185,9 +182,7 @@ def run_ablation(
         shutil.rmtree(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     if data_root is None:
-        from sievenet_tf.training.cli import synthetic_root
-
-        data_root = synthetic_root(base, cache_dir)
+        data_root = synthetic_root(base, cache_dir, log=log)
     trainer_log = trainer_log or log
     started = time.monotonic()
     # All variants share data settings and seed: one source serves them all.
@@ -199,55 +194,19 @@ def run_ablation(
     stage_seconds = {v.name: {} for v in VARIANTS}
     rows = []
     for index, variant in enumerate(VARIANTS, 1):
-        config = configs[variant.name]
-        run_dir = out_dir / variant.name
-        if variant.shared_from:
-            _copy_shared_stages(out_dir / variant.shared_from, run_dir, variant.shared_stages)
-            for stage in variant.shared_stages:
-                stage_seconds[variant.name][stage] = stage_seconds[variant.shared_from][stage]
-            log(f"[{index}/{len(VARIANTS)}] {variant.name}: {', '.join(variant.shared_stages)} "
-                f"copied from {variant.shared_from} (identical config and seed)")  # fmt: skip
-        for stage in variant.stages:
-            if stage in variant.shared_stages:
-                continue
-            log(f"[{index}/{len(VARIANTS)}] {variant.name}: training {stage} "
-                f"({getattr(config.train, stage + '_steps')} steps) ...")  # fmt: skip
-            # Re-seed per stage: a stage's initial weights and batches then do not
-            # depend on what ran before it in this process.
-            keras.utils.set_random_seed(config.train.seed)
-            stage_started = time.monotonic()
-            trainer = Trainer(
-                config, run_dir, data, resume=stage != variant.stages[0], log=trainer_log
-            )
-            with pipeline.data_errors():
-                trainer.train([stage])
-            stage_seconds[variant.name][stage] = time.monotonic() - stage_started
-        log(f"[{index}/{len(VARIANTS)}] {variant.name}: evaluating on the test split (paired) ...")
+        prefix = f"[{index}/{len(VARIANTS)}] {variant.name}"
+        config, run_dir = configs[variant.name], out_dir / variant.name
+        _train_variant(variant, config, run_dir, out_dir, data, stage_seconds, prefix, log, trainer_log)
+        log(f"{prefix}: evaluating on the test split (paired) ...")
         eval_started = time.monotonic()
         results = evaluate_run(run_dir, data_root, split="test", pairs="paired", log=trainer_log)
-        eval_seconds = time.monotonic() - eval_started
-        metrics = results["metrics"]
-        rows.append({
-            "variant": variant.name,
-            "paper_row": variant.paper_row,
-            "description": variant.description,
-            "stages": list(variant.stages),
-            "shared_stages": {s: variant.shared_from for s in variant.shared_stages},
-            "steps": {s: getattr(config.train, f"{s}_steps") for s in variant.stages},
-            "triplet_start_step": (config.triplet.start_step
-                                   if config.triplet.start_step < config.train.texture_steps else None),
-            "metrics": {key: metrics.get(key) for key, _, _ in TABLE_METRICS},
-            "identity_warp": {"l1": metrics.get("identity_warp_l1"), "iou": metrics.get("identity_warp_iou")},
-            "train_seconds": {s: round(t, 1) for s, t in stage_seconds[variant.name].items()},
-            "train_seconds_total": round(sum(stage_seconds[variant.name].values()), 1),
-            "eval_seconds": round(eval_seconds, 1),
-            "num_test_examples": results["num_examples"],
-            "run_dir": str(run_dir),
-            "paper_viton": PAPER_VITON[variant.name],
-        })  # fmt: skip
-        log(f"[{index}/{len(VARIANTS)}] {variant.name}: SSIM {format_value(metrics.get('ssim'))}, PSNR "
-            f"{format_value(metrics.get('psnr'), 2)}, warp L1 {format_value(metrics.get('warp_l1_fine'))}, warp IoU "
-            f"{format_value(metrics.get('warp_iou_fine'))}, mIoU {format_value(metrics.get('segmentation_miou'))}")  # fmt: skip
+        row = _result_row(variant, config, run_dir, results, stage_seconds[variant.name],
+                          time.monotonic() - eval_started)
+        rows.append(row)
+        metrics = row["metrics"]
+        log(f"{prefix}: SSIM {format_value(metrics['ssim'])}, PSNR {format_value(metrics['psnr'], 2)}, "
+            f"warp L1 {format_value(metrics['warp_l1_fine'])}, warp IoU "
+            f"{format_value(metrics['warp_iou_fine'])}, mIoU {format_value(metrics['segmentation_miou'])}")
 
     for previous, row in zip(rows, rows[1:]):
         row["vs_previous"] = paired_differences(Path(previous["run_dir"]), Path(row["run_dir"]))
@@ -269,10 +228,58 @@ def run_ablation(
         "wall_seconds": round(wall, 1),
         "command": _command_line(),
     }
-    (out_dir / "ablation.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "ablation.md").write_text(ablation_markdown(report), encoding="utf-8")
+    atomic.write_json(out_dir / "ablation.json", report)
+    atomic.write_text(out_dir / "ablation.md", ablation_markdown(report))
     log(f"ablation done in {format_duration(wall)}; wrote {out_dir}/ablation.json and ablation.md")
     return report
+
+
+def _train_variant(variant, config, run_dir, out_dir, data, stage_seconds, prefix, log, trainer_log):
+    """Train the stages of one variant (copying the stages it shares with another)."""
+    if variant.shared_from:
+        _copy_shared_stages(out_dir / variant.shared_from, run_dir, variant.shared_stages)
+        for stage in variant.shared_stages:
+            stage_seconds[variant.name][stage] = stage_seconds[variant.shared_from][stage]
+        log(f"{prefix}: {', '.join(variant.shared_stages)} copied from {variant.shared_from} "
+            "(identical config and seed)")
+    for stage in variant.stages:
+        if stage in variant.shared_stages:
+            continue
+        log(f"{prefix}: training {stage} ({getattr(config.train, stage + '_steps')} steps) ...")
+        # Re-seed per stage: a stage's initial weights and batches then do not
+        # depend on what ran before it in this process.
+        keras.utils.set_random_seed(config.train.seed)
+        stage_started = time.monotonic()
+        trainer = Trainer(config, run_dir, data, resume=stage != variant.stages[0], log=trainer_log)
+        with pipeline.data_errors():
+            trainer.train([stage])
+        stage_seconds[variant.name][stage] = time.monotonic() - stage_started
+
+
+def _result_row(variant, config, run_dir, results, seconds, eval_seconds) -> dict:
+    """One row of ``ablation.json``: the variant, its budget and its test metrics."""
+    metrics = results["metrics"]
+    return {
+        "variant": variant.name,
+        "paper_row": variant.paper_row,
+        "description": variant.description,
+        "stages": list(variant.stages),
+        "shared_stages": {s: variant.shared_from for s in variant.shared_stages},
+        "steps": {s: getattr(config.train, f"{s}_steps") for s in variant.stages},
+        "triplet_start_step": (
+            config.triplet.start_step
+            if config.triplet.start_step < config.train.texture_steps
+            else None
+        ),
+        "metrics": {key: metrics.get(key) for key, _, _ in TABLE_METRICS},
+        "identity_warp": {"l1": metrics.get("identity_warp_l1"), "iou": metrics.get("identity_warp_iou")},
+        "train_seconds": {s: round(t, 1) for s, t in seconds.items()},
+        "train_seconds_total": round(sum(seconds.values()), 1),
+        "eval_seconds": round(eval_seconds, 1),
+        "num_test_examples": results["num_examples"],
+        "run_dir": str(run_dir),
+        "paper_viton": PAPER_VITON[variant.name],
+    }
 
 
 def _per_example(run_dir: Path):
@@ -408,26 +415,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    return run_main("ablation.py", lambda log: _ablation(args, log))
 
-    from sievenet_tf.data.errors import DataError
-    from sievenet_tf.evaluation import EvaluationError
 
+def _ablation(args, log) -> int:
     # Seven trainers in one process trace many tf.functions; TF's retracing
     # warning about that is expected here and only hides the progress lines.
     tf.get_logger().setLevel("ERROR")
-
-    def log(line):
-        print(line, file=sys.stderr, flush=True)
-
-    try:
-        report = run_ablation(
-            args.out, steps_scale=args.steps_scale, preset=args.preset, data_root=args.data,
-            cache_dir=args.cache_dir, in_memory=args.in_memory, overwrite=args.overwrite, log=log,
-        )  # fmt: skip
-    except (EvaluationError, DataError, ValueError, FileNotFoundError, FileExistsError) as e:
-        print(f"ablation.py: error: {e}", file=sys.stderr)
-        return 2
+    report = run_ablation(
+        args.out, steps_scale=args.steps_scale, preset=args.preset, data_root=args.data,
+        cache_dir=args.cache_dir, in_memory=args.in_memory, overwrite=args.overwrite, log=log,
+    )
     print(ablation_markdown(report))
     return 0

@@ -100,4 +100,4 @@ def replace_directory(path) -> Iterator[str]:
         try:
             shutil.rmtree(old)
         except OSError as e:  # the new folder is in place; only the cleanup failed
-            warnings.warn(f"{path} was replaced, but its old copy {old} could not be deleted: {e}")
+            warnings.warn(f"{path} was replaced, but its old copy {old} could not be deleted: {e}", stacklevel=2)

@@ -8,13 +8,31 @@ with the int8 model and measures latency. Everything lands in ``OUT`` (default
 
 from __future__ import annotations
 
+# isort: off
+from sievenet_tf.cli_util import run_main  # first: quiets TensorFlow's start-up logs
+# isort: on
+
 import argparse
-import json
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
+
+import keras
+import numpy as np
+
+from sievenet_tf import atomic
+from sievenet_tf.config import get_preset
+from sievenet_tf.data import io, layouts, pipeline, synthetic
+from sievenet_tf.data.source import make_data_source
+from sievenet_tf.evaluation import evaluate_run
+from sievenet_tf.export.benchmark import run_benchmark
+from sievenet_tf.export.exporter import export_run
+from sievenet_tf.inference import TryOn
+from sievenet_tf.run import Run
+from sievenet_tf.training.progress import format_summary
+from sievenet_tf.training.trainer import Trainer
+from sievenet_tf.visualization import save_png, tryon_grid
 
 NUM_TRAIN, NUM_TEST = 600, 64
 STEPS = 6
@@ -47,21 +65,16 @@ class _Step:
 
 def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
     """Run (or complete) the demo in ``out``; return the paths it produced."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    from sievenet_tf.config import get_preset
-    from sievenet_tf.data import synthetic
-
     out = Path(out)
     if force and out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     config = get_preset(preset)
     data_root = out / "data"
-    run_dir = out / "run"
+    run = Run(out / "run")
+    run_dir = run.directory
     export_dir = out / "export"
-    model_path = run_dir / "sievenet.keras"
+    model_path = run.sievenet_path
     started = time.monotonic()
 
     with _Step(1, f"synthetic dataset ({NUM_TRAIN} train / {NUM_TEST} test, {config.data.image_size[0]}x{config.data.image_size[1]})"):
@@ -70,31 +83,25 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
         else:
             shutil.rmtree(data_root, ignore_errors=True)
             synthetic.generate(data_root, NUM_TRAIN, NUM_TEST, config.data.image_size, seed=0)
-            (data_root / ".complete").write_text("ok\n")
+            atomic.write_text(data_root / ".complete", "ok\n")
 
     with _Step(2, f"training all stages of the {preset!r} preset"):
         if model_path.exists():
             _say(f"reusing {model_path}")
         else:
-            from sievenet_tf.data import pipeline
-            from sievenet_tf.data.source import make_data_source
-            from sievenet_tf.training.cli import print_summary
-            from sievenet_tf.training.trainer import Trainer
-
             keras.utils.set_random_seed(config.train.seed)
-            resume = (run_dir / "checkpoints").exists()
-            trainer = Trainer(config, run_dir, make_data_source(data_root, config), resume=resume, log=_say)
+            trainer = Trainer(
+                config, run_dir, make_data_source(data_root, config), resume=run.exists(), log=_say
+            )
             with pipeline.data_errors():
                 reports = trainer.train()
-            print_summary(run_dir, reports, time.monotonic() - started)
+            _say(format_summary(run_dir, reports, time.monotonic() - started))
 
     with _Step(3, "evaluation on the paired test split (SSIM, PSNR, warp L1/IoU, mIoU)"):
         metrics_json = out / "metrics.json"
         if _fresh(metrics_json, model_path):
             _say(f"reusing {metrics_json}")
         else:
-            from sievenet_tf.evaluation import evaluate_run
-
             evaluate_run(run_dir, data_root, split="test", pairs="paired", out_dir=out / "eval")
             for name in ("metrics.json", "metrics.md"):
                 shutil.copy(out / "eval" / name, out / name)
@@ -105,14 +112,14 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
         if _fresh(contract, model_path):
             _say(f"reusing {export_dir}")
         else:
-            from sievenet_tf.export.exporter import export_run
-
             report = export_run(
                 run_dir, export_dir, formats=["saved_model", "fp32", "int8"],
                 calibration_data=data_root, num_calibration=100, log=_say,
-            )  # fmt: skip
-            if not report.get("passed", False):
-                raise RuntimeError(f"export parity failed; see {export_dir}/parity_report.json")
+            )
+            if not report["passed"]:
+                raise RuntimeError(
+                    f"export parity failed; see {report['export_dir']}/parity_report.json"
+                )
 
     with _Step(5, "try-ons on unpaired test pairs with the int8 model"):
         grid_path = write_unpaired_grid(data_root, export_dir / "sievenet_int8.tflite", out / "tryon_grid.png")
@@ -123,8 +130,6 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
         if _fresh(latency, export_dir / "sievenet_int8.tflite"):
             _say(f"reusing {latency}")
         else:
-            from sievenet_tf.export.benchmark import run_benchmark
-
             run_benchmark(export_dir, run_dir, threads=(1, 2), repeats=20, components=False, log=_say)
             shutil.copy(export_dir / "benchmark.md", latency)
         _say(latency.read_text())
@@ -133,7 +138,7 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
         "run": str(run_dir), "export": str(export_dir), "metrics": str(out / "metrics.md"),
         "tryon_grid": str(out / "tryon_grid.png"), "latency": str(out / "latency.md"),
     }  # fmt: skip
-    (out / "demo.json").write_text(json.dumps(produced, indent=2) + "\n")
+    atomic.write_json(out / "demo.json", produced)
     _say(f"\ndemo finished in {time.monotonic() - started:.0f} s; results in {out}/:")
     for name, path in produced.items():
         _say(f"  {name:11s} {path}")
@@ -143,12 +148,6 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
 def write_unpaired_grid(data_root: Path, model_path: Path, path: Path, count: int = 8) -> Path:
     """person | cloth | warped cloth | expected segmentation | try-on, for the
     first ``count`` unpaired test pairs, run with the model at ``model_path``."""
-    import numpy as np
-
-    from sievenet_tf.data import io, layouts
-    from sievenet_tf.inference import TryOn
-    from sievenet_tf.visualization import save_png, tryon_grid
-
     tryon = TryOn(str(model_path))
     layout = layouts.detect_layout(data_root)
     dirs = layouts.split_dirs(data_root, "test", layout)
@@ -174,9 +173,7 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="tiny")
     parser.add_argument("--force", action="store_true", help="start from scratch")
     args = parser.parse_args(argv)
-    try:
-        run_demo(args.out, args.preset, args.force)
-    except KeyboardInterrupt:
-        _say("\ninterrupted; run the demo again to continue where it stopped")
-        return 130
-    return 0
+    code = run_main("demo.py", lambda log: run_demo(args.out, args.preset, args.force) and 0)
+    if code == 130:
+        _say("run the demo again to continue where it stopped")
+    return code

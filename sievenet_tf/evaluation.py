@@ -21,26 +21,28 @@ Example:
 
 from __future__ import annotations
 
+# isort: off
+from sievenet_tf.cli_util import positive_int, run_main  # first: quiets TensorFlow's start-up logs
+# isort: on
+
 import argparse
 import csv
-import json
 import math
-import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
-from sievenet_tf import keys
+from sievenet_tf import atomic, keys
 from sievenet_tf import metrics as M
+from sievenet_tf.data import layouts, pipeline
+from sievenet_tf.data.default_dataset import synthetic_root
+from sievenet_tf.labels import MODEL_CLASS_NAMES
+from sievenet_tf.run import Run
+from sievenet_tf.visualization import save_png, tryon_grid
 
 MODEL_INPUTS = (keys.CLOTH, keys.CLOTH_MASK, keys.PRIORS, keys.TEXTURE_PRIORS)
-STAGE_MODEL_FILES = {
-    "warp": "warper.keras",
-    "segmentation": "segmenter.keras",
-    "texture": "texture_translator.keras",
-}
 LPIPS_NOTE = (
     "LPIPS not available: it needs the learned linear heads of Zhang et al. 2018 on "
     "torchvision's AlexNet/VGG16 features; neither ships with Keras (Keras' VGG16 is "
@@ -86,48 +88,6 @@ class EvaluationError(ValueError):
 
 
 # ----------------------------------------------------------------- loading
-
-
-def check_run(run_dir) -> Path:
-    """Return ``RUN_DIR/sievenet.keras`` or raise :class:`EvaluationError` naming what is missing."""
-    from sievenet_tf.config import SieveNetConfig
-
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise EvaluationError(f"run directory {run_dir} does not exist")
-    config_path = run_dir / "config.json"
-    if not config_path.exists():
-        raise EvaluationError(f"{run_dir} is not a run directory (no config.json)")
-    model_path = run_dir / "sievenet.keras"
-    if model_path.exists():
-        return model_path
-    config = SieveNetConfig.load(config_path)
-    needed = ["warp", "texture"]
-    if config.texture.conditioning == "segmentation":
-        needed.insert(1, "segmentation")
-    missing = [s for s in needed if not (run_dir / "models" / STAGE_MODEL_FILES[s]).exists()]
-    if missing:
-        raise EvaluationError(
-            f"{model_path} missing: stage(s) {', '.join(missing)} not trained yet (no "
-            f"{', '.join('models/' + STAGE_MODEL_FILES[s] for s in missing)}); train them with "
-            f"training/train.py --out {run_dir} --resume --stage <stage>"
-        )
-    raise EvaluationError(
-        f"{model_path} missing although every stage network is in {run_dir}/models; "
-        f"re-run training/train.py --out {run_dir} --resume to compose it"
-    )
-
-
-def load_run(run_dir):
-    """(config, model) of a trained run; see :func:`check_run` for the errors."""
-    import keras
-
-    import sievenet_tf.models  # noqa: F401  (registers the serializable classes)
-    from sievenet_tf.config import SieveNetConfig
-
-    model_path = check_run(run_dir)
-    config = SieveNetConfig.load(Path(run_dir) / "config.json")
-    return config, keras.saving.load_model(model_path)
 
 
 def fid_features(inception_weights, log=print):
@@ -182,30 +142,25 @@ def evaluate_run(
         IoU or None when absent), ``notes``.
 
     Raises:
-        EvaluationError: missing run, config or stage model.
+        sievenet_tf.run.RunError: missing run, config or stage model.
+        EvaluationError: bad arguments, or no examples to evaluate.
         DataError: a missing or malformed dataset.
     """
-    import keras
-    import tensorflow as tf
-
-    import sievenet_tf.models  # noqa: F401  (registers the serializable classes)
-    from sievenet_tf.config import SieveNetConfig
-    from sievenet_tf.data import layouts, pipeline
-    from sievenet_tf.labels import MODEL_CLASS_NAMES
-    from sievenet_tf.visualization import save_png, tryon_grid
-
     if pairs not in layouts.PAIRS:
         raise EvaluationError(f"pairs must be one of {layouts.PAIRS}, got {pairs!r}")
     if max_examples is not None and max_examples < 1:
         raise EvaluationError(f"max_examples must be >= 1, got {max_examples}")
-    run_dir = Path(run_dir)
-    model_path = check_run(run_dir)
-    config = SieveNetConfig.load(run_dir / "config.json")
+    if batch_size < 1:
+        raise EvaluationError(f"batch_size must be >= 1, got {batch_size}")
+    run = Run(run_dir)
+    run_dir = run.directory
+    config = run.config
+    run.check_complete()  # a missing stage fails before the dataset is read
     # The dataset first: a bad dataset fails before the (slower) model load.
     dataset = pipeline.make_dataset(
         data_root, config, split, pairs, batch_size=batch_size, shuffle=False
     )
-    model = keras.saving.load_model(model_path)
+    model = run.load_sievenet()
     out_dir = Path(out_dir) if out_dir is not None else run_dir / f"eval_{split}_{pairs}"
     paired = pairs == "paired"
     inception, fid_note = fid_features(inception_weights, log)
@@ -327,8 +282,8 @@ def evaluate_run(
         "notes": notes,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "metrics.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "metrics.md").write_text(metrics_markdown(results), encoding="utf-8")
+    atomic.write_json(out_dir / "metrics.json", results)
+    atomic.write_text(out_dir / "metrics.md", metrics_markdown(results))
     if paired:
         _write_per_example(out_dir / "per_example.csv", names, values)
     grid = tryon_grid({k: np.concatenate(v) for k, v in grid_columns.items()}, max_rows=grid_rows)
@@ -447,8 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="dataset root; default: the run's synthetic dataset")  # fmt: skip
     parser.add_argument("--split", choices=["train", "test"], default="test")
     parser.add_argument("--pairs", choices=["paired", "unpaired"], default="paired")
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--max-examples", type=int, help="evaluate only the first N pairs")
+    parser.add_argument("--batch-size", type=positive_int, default=8)
+    parser.add_argument("--max-examples", type=positive_int, help="evaluate only the first N pairs")
     parser.add_argument("--out", type=Path, help="output folder (default RUN/eval_<split>_<pairs>)")
     parser.add_argument("--inception-weights",
                         help="Inception-v3 no-top weights for FID: a local file, or 'imagenet' "
@@ -461,30 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from sievenet_tf.config import SieveNetConfig
-    from sievenet_tf.data.errors import DataError
+    return run_main("evaluate.py", lambda log: _evaluate(args, log))
 
-    def log(line):
-        print(line, file=sys.stderr, flush=True)
 
-    try:
-        check_run(args.run)
-        data_root = args.data
-        if data_root is None:
-            from sievenet_tf.training.cli import synthetic_root
-
-            data_root = synthetic_root(
-                SieveNetConfig.load(args.run / "config.json"), args.cache_dir
-            )
-            log(f"no --data: using the synthetic dataset {data_root}")
-        results = evaluate_run(
-            args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
-            max_examples=args.max_examples, out_dir=args.out,
-            inception_weights=args.inception_weights, log=log,
-        )  # fmt: skip
-    except (EvaluationError, DataError, ValueError, FileNotFoundError) as e:
-        print(f"evaluate.py: error: {e}", file=sys.stderr)
-        return 2
+def _evaluate(args, log) -> int:
+    run = Run(args.run)
+    data_root = args.data
+    if data_root is None:
+        data_root = synthetic_root(run.config, args.cache_dir, log=log)
+        log(f"no --data: using the synthetic dataset {data_root}")
+    results = evaluate_run(
+        args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
+        max_examples=args.max_examples, out_dir=args.out,
+        inception_weights=args.inception_weights, log=log,
+    )
     print(metrics_markdown(results))
     return 0

@@ -34,6 +34,14 @@ import os
 import warnings
 
 import numpy as np
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+
+from sievenet_tf.data import io, pose
+from sievenet_tf.export import contract as contract_lib
+from sievenet_tf.export.tryon_model import build_tryon_model, resolve_parse_layout
+from sievenet_tf.run import Run, RunError
+from sievenet_tf.visualization import to_uint8, tryon_grid
 
 INPUT_ORDER = ("person", "parse", "keypoints", "cloth", "cloth_mask")
 
@@ -53,20 +61,18 @@ class TryOnResult:
     tryon: np.ndarray  # (H, W, 3) float32 in [-1, 1]
     warped_cloth_coarse: np.ndarray  # (H, W, 3) float32 in [-1, 1]
     warped_cloth_fine: np.ndarray  # (H, W, 3) float32 in [-1, 1]
-    expected_segmentation: np.ndarray  # (H, W) int32 model class ids
     composition_mask: np.ndarray  # (H, W, 1) float32 in [0, 1]
+    # (H, W) int32 model class ids; None for a model without a segmenter
+    # (the priors-conditioned ablation baseline).
+    expected_segmentation: np.ndarray | None = None
 
     def tryon_image(self) -> np.ndarray:
         """The try-on as RGB uint8 (H, W, 3)."""
-        from sievenet_tf.visualization import to_uint8
-
         return to_uint8(self.tryon)
 
     def grid(self, person=None, cloth=None) -> np.ndarray:
         """person | cloth | coarse warp | fine warp | expected segmentation |
         composition mask | try-on, side by side (uint8 RGB)."""
-        from sievenet_tf.visualization import tryon_grid
-
         columns = {}
         if person is not None:
             columns["person"] = np.asarray(person)[None]
@@ -75,7 +81,8 @@ class TryOnResult:
         columns.update({
             "warped_cloth_coarse": self.warped_cloth_coarse[None],
             "warped_cloth_fine": self.warped_cloth_fine[None],
-            "expected_segmentation": self.expected_segmentation[None],
+            **({"expected_segmentation": self.expected_segmentation[None]}
+               if self.expected_segmentation is not None else {}),
             "composition_mask": self.composition_mask[None],
             "tryon": self.tryon[None],
         })  # fmt: skip
@@ -87,8 +94,8 @@ class TryOnResult:
 
 class _TfliteBackend:
     def __init__(self, path, num_threads):
-        from ai_edge_litert.interpreter import Interpreter
-
+        if int(num_threads) < 1:
+            raise TryOnError(f"num_threads must be >= 1, got {num_threads}")
         try:
             interpreter = Interpreter(model_path=path, num_threads=num_threads)
             interpreter.allocate_tensors()
@@ -103,6 +110,23 @@ class _TfliteBackend:
         if missing:
             raise TryOnError(f"{path}: not a SieveNet try-on model (inputs lack {sorted(missing)})")
         self._runner = interpreter.get_signature_runner("serving_default")
+        self.input_shapes = {
+            name: tuple(int(v) for v in detail["shape"])
+            for name, detail in self._runner.get_input_details().items()
+        }
+
+    def check_contract(self, path, contract) -> None:
+        """The model's input shapes must be the contract's (a file of another export
+        next to this contract would otherwise fail deep inside the runtime)."""
+        expected = {entry["name"]: tuple(entry["shape"]) for entry in contract["inputs"]}
+        for name, shape in expected.items():
+            got = self.input_shapes.get(name)
+            if got is not None and got != shape:
+                raise TryOnError(
+                    f"{path}: input {name!r} is {'x'.join(map(str, got))} but its "
+                    f"model_contract.json says {'x'.join(map(str, shape))}: the .tflite and the "
+                    "contract come from different exports (e.g. another preset or size)"
+                )
 
     def __call__(self, inputs):
         return {name: np.asarray(value) for name, value in self._runner(**inputs).items()}
@@ -110,8 +134,6 @@ class _TfliteBackend:
 
 class _SavedModelBackend:
     def __init__(self, path):
-        import tensorflow as tf
-
         try:
             loaded = tf.saved_model.load(path)
         except (OSError, ValueError, RuntimeError) as e:
@@ -122,25 +144,23 @@ class _SavedModelBackend:
         self._serving = loaded.signatures["serving_default"]
 
     def __call__(self, inputs):
-        import tensorflow as tf
-
         outputs = self._serving(**{name: tf.constant(value) for name, value in inputs.items()})
         return {name: value.numpy() for name, value in outputs.items()}
 
 
 class _KerasBackend:
     def __init__(self, path, parse_layout):
-        from sievenet_tf.export.exporter import load_run
-        from sievenet_tf.export.tryon_model import build_tryon_model
-
         try:
             if path.endswith(".keras"):
-                self.config, sievenet = load_run(os.path.dirname(path) or ".", model_file=path)
+                run = Run(os.path.dirname(path) or ".")
+                sievenet = run.load_sievenet(path)
             else:
-                self.config, sievenet = load_run(path)
-        except (FileNotFoundError, ValueError) as e:
+                run = Run(path)
+                sievenet = run.load_sievenet()
+            self.config = run.config
+            self.model = build_tryon_model(sievenet, self.config, parse_layout, batch_size=1)
+        except RunError as e:
             raise TryOnError(str(e)) from None
-        self.model = build_tryon_model(sievenet, self.config, parse_layout, batch_size=1)
 
     def __call__(self, inputs):
         outputs = self.model(inputs, training=False)
@@ -168,8 +188,6 @@ class TryOn:
     """
 
     def __init__(self, model, num_threads: int = 2, parse_layout: str | None = None):
-        from sievenet_tf.export import contract as contract_lib
-
         path = os.fspath(model)
         if not os.path.exists(path):
             raise TryOnError(f"{path}: no such model file or directory")
@@ -179,13 +197,12 @@ class TryOn:
             self.kind = "tflite"
             self._backend = _TfliteBackend(path, num_threads)
             self.contract = self._load_contract(path)
+            self._backend.check_contract(path, self.contract)
         elif os.path.isdir(path) and os.path.isfile(os.path.join(path, "saved_model.pb")):
             self.kind = "saved_model"
             self._backend = _SavedModelBackend(path)
             self.contract = self._load_contract(path)
         else:
-            from sievenet_tf.export.tryon_model import resolve_parse_layout
-
             self.kind = "keras"
             backend = _KerasBackend(path, parse_layout)
             layout = resolve_parse_layout(backend.config, parse_layout)
@@ -217,8 +234,6 @@ class TryOn:
 
     @staticmethod
     def _load_contract(path):
-        from sievenet_tf.export import contract as contract_lib
-
         found = contract_lib.find_contract(path)
         if found is None:
             raise TryOnError(
@@ -237,8 +252,6 @@ class TryOn:
         Raises:
             TryOnError: naming the input (and file) and the problem.
         """
-        from sievenet_tf.data import io
-
         size = self.image_size
         person_rgb, person_source = self._image("person", person)
         cloth_rgb, _ = self._image("cloth", cloth)
@@ -278,8 +291,6 @@ class TryOn:
 
     def _image(self, name, value):
         if isinstance(value, (str, os.PathLike)):
-            from sievenet_tf.data import io
-
             path = os.fspath(value)
             image = _load(path, name)
             if image.mode in ("L", "1", "I", "I;16", "F", "LA", "La") or (
@@ -310,8 +321,6 @@ class TryOn:
         return rgb, rgb.shape[:2]
 
     def _parse(self, value):
-        from sievenet_tf.data import io
-
         if isinstance(value, (str, os.PathLike)):
             try:
                 ids = io.read_parse(os.fspath(value), num_labels=self._num_parse_labels)
@@ -330,8 +339,6 @@ class TryOn:
         return ids.astype(np.uint8)
 
     def _mask(self, value):
-        from sievenet_tf.data import io
-
         if isinstance(value, (str, os.PathLike)):
             try:
                 return io.read_mask(os.fspath(value)).astype(np.float32)
@@ -346,12 +353,10 @@ class TryOn:
         return (mask.astype(np.float32) > threshold).astype(np.float32)
 
     def _keypoints(self, value, image_size):
-        from sievenet_tf.data import pose
-
         if isinstance(value, (str, os.PathLike)):
             try:
                 return pose.read_keypoints(os.fspath(value), self._parse_layout, image_size)
-            except pose.DataError as e:
+            except io.DataError as e:
                 raise TryOnError(f"pose {e}") from None
         points = np.asarray(value, np.float32)
         if points.shape != (18, 3):
@@ -367,8 +372,13 @@ class TryOn:
     def run(self, inputs: dict) -> TryOnResult:
         """Run the model on prepared inputs (see :meth:`prepare`)."""
         outputs = self._backend(inputs)
-        return TryOnResult(**{field.name: np.asarray(outputs[field.name])[0]
-                              for field in dataclasses.fields(TryOnResult)})  # fmt: skip
+        return TryOnResult(
+            **{
+                field.name: np.asarray(outputs[field.name])[0]
+                for field in dataclasses.fields(TryOnResult)
+                if field.name in outputs
+            }
+        )
 
     def __call__(self, person, parse, keypoints, cloth, cloth_mask) -> TryOnResult:
         """Prepare the inputs and run the try-on."""
@@ -384,8 +394,6 @@ def _notice(message: str) -> None:
 
 
 def _load(path, name):
-    from sievenet_tf.data import io
-
     try:
         return io.load_image(path)
     except io.DataError as e:

@@ -14,10 +14,19 @@ line on stderr with a non-zero exit code, and no output file is left behind
 
 from __future__ import annotations
 
+# isort: off
+from sievenet_tf.cli_util import positive_int, run_main  # first: quiets TensorFlow's start-up logs
+# isort: on
+
 import argparse
 import os
 import sys
 import warnings
+
+from PIL import Image
+
+from sievenet_tf.inference import ResizeNotice, TryOn
+from sievenet_tf.visualization import to_uint8
 
 PROG = "sievenet-tryon"
 EXIT_USAGE = 2  # bad arguments, missing or unreadable inputs, not a model
@@ -42,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--grid", action="store_true", help="also write OUT_grid.png with the intermediates"
     )
-    parser.add_argument("--threads", type=int, default=2, help="LiteRT threads (default 2)")
+    parser.add_argument("--threads", type=positive_int, default=2, help="LiteRT threads (default 2)")
     return parser
 
 
@@ -65,12 +74,20 @@ def _check_paths(args) -> None:
     directory = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"--out {args.out}: directory {directory} does not exist")
+    inputs = {os.path.realpath(p): flag for flag, p in (
+        ("--person", args.person), ("--parse", args.parse), ("--pose", args.pose),
+        ("--cloth", args.cloth), ("--cloth-mask", args.cloth_mask), ("--model", args.model))}
+    outputs = [args.out] + ([grid_path(args.out)] if args.grid else [])
+    for output in outputs:
+        if os.path.realpath(output) in inputs:
+            raise ValueError(
+                f"output {output} is the {inputs[os.path.realpath(output)]} input; "
+                "choose another --out (inputs are never overwritten)"
+            )
 
 
 def _write_all(images: dict) -> None:
     """Write every path -> uint8 image to a temporary name, then rename them all."""
-    from PIL import Image
-
     written = []
     try:
         for path, image in images.items():
@@ -87,38 +104,24 @@ def _write_all(images: dict) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return run_main(PROG, lambda log: _tryon(args, log))
 
-    def error(message, code=EXIT_USAGE):
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return code
 
-    try:
-        _check_paths(args)
-    except (FileNotFoundError, ValueError) as e:
-        return error(e)
-
-    from sievenet_tf.data.errors import DataError
-    from sievenet_tf.inference import ResizeNotice, TryOn, TryOnError
-
+def _tryon(args, log) -> int:
+    _check_paths(args)
     with warnings.catch_warnings(record=True) as notices:
         warnings.simplefilter("always", ResizeNotice)
-        try:
-            tryon = TryOn(args.model, num_threads=args.threads)
-            inputs = tryon.prepare(args.person, args.parse, args.pose, args.cloth, args.cloth_mask)
-        except (TryOnError, DataError) as e:
-            return error(e)
+        tryon = TryOn(args.model, num_threads=args.threads)
+        inputs = tryon.prepare(args.person, args.parse, args.pose, args.cloth, args.cloth_mask)
     for notice in notices:
         if issubclass(notice.category, ResizeNotice):
-            print(f"{PROG}: notice: {notice.message}", file=sys.stderr)
+            log(f"{PROG}: notice: {notice.message}")
     try:
         result = tryon.run(inputs)
     except Exception as e:  # a model that loads but cannot run: report, do not trace back
-        return error(f"the model failed to run ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})",
-                     EXIT_FAILURE)  # fmt: skip
-
-    from sievenet_tf.visualization import to_uint8
-
+        first = str(e).splitlines()[0] if str(e) else ""
+        log(f"{PROG}: error: the model failed to run ({type(e).__name__}: {first})")
+        return EXIT_FAILURE
     images = {args.out: result.tryon_image()}
     if args.grid:
         images[grid_path(args.out)] = result.grid(
@@ -127,7 +130,8 @@ def main(argv=None) -> int:
     try:
         _write_all(images)
     except OSError as e:
-        return error(f"cannot write the output ({e})", EXIT_FAILURE)
+        log(f"{PROG}: error: cannot write the output ({e})")
+        return EXIT_FAILURE
     print(" ".join(images))
     return 0
 

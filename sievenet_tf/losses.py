@@ -35,20 +35,34 @@ def vgg_perceptual(vgg, images, targets, layer_weights=(1 / 32, 1 / 16, 1 / 8, 1
     return total
 
 
-def _cosine_per_example(a, b, eps=1e-8):
-    a = ops.reshape(a, (ops.shape(a)[0], -1))
-    b = ops.reshape(b, (ops.shape(b)[0], -1))
-    dot = ops.sum(a * b, axis=1)
-    return dot / (ops.sqrt(ops.sum(a * a, axis=1) * ops.sum(b * b, axis=1)) + eps)
+def cosine_per_example(a, b, eps=1e-12):
+    """Cosine similarity of each example's flattened ``a`` and ``b``: (B, ...) -> (B,).
+
+    Each vector is normalised on its own (``a / max(|a|, eps)``), so the product
+    ``|a|^2 |b|^2`` that underflows for small residuals is never formed. Where a
+    vector is (numerically) zero the direction is undefined; the cosine is then
+    1 ("nothing to align"), with a zero, finite gradient.
+    """
+    a = ops.reshape(ops.cast(a, "float32"), (ops.shape(a)[0], -1))
+    b = ops.reshape(ops.cast(b, "float32"), (ops.shape(b)[0], -1))
+    # max(., eps^2) under the square root keeps its gradient finite at zero.
+    norm_a = ops.sqrt(ops.maximum(ops.sum(a * a, axis=1), eps * eps))
+    norm_b = ops.sqrt(ops.maximum(ops.sum(b * b, axis=1), eps * eps))
+    cosine = ops.sum((a / norm_a[:, None]) * (b / norm_b[:, None]), axis=1)
+    defined = ops.logical_and(norm_a > eps, norm_b > eps)
+    return ops.where(defined, cosine, ops.ones_like(cosine))
 
 
-def pgm_push(warped_coarse, warped_fine, target, k=3.0):
+def pgm_push(warped_coarse, warped_fine, target, k=3.0, stop_gradient_coarse=False):
     """L_push = k * |I_stn^1 - I_gt|_1 - |I_stn^1 - I_stn^0|_1 (paper Eq. 2).
 
     Rewards a fine warp that is close to the target and has moved away from the
-    coarse one; ``k`` keeps the first term dominant.
+    coarse one; ``k`` keeps the first term dominant. With
+    ``stop_gradient_coarse`` the second term moves only the fine warp (the paper
+    does not say which; otherwise it also pushes the coarse warp away from the fine).
     """
-    return k * l1_per_example(warped_fine, target) - l1_per_example(warped_fine, warped_coarse)
+    coarse = ops.stop_gradient(warped_coarse) if stop_gradient_coarse else warped_coarse
+    return k * l1_per_example(warped_fine, target) - l1_per_example(warped_fine, coarse)
 
 
 def pgm_align(vgg, warped_coarse, warped_fine, target):
@@ -69,17 +83,19 @@ def pgm_align(vgg, warped_coarse, warped_fine, target):
     for feature in features:
         residual_coarse = feature[:batch] - feature[2 * batch :]
         residual_fine = feature[batch : 2 * batch] - feature[2 * batch :]
-        total = total + ops.square(_cosine_per_example(residual_coarse, residual_fine) - 1.0)
+        total = total + ops.square(cosine_per_example(residual_coarse, residual_fine) - 1.0)
     return total / len(features)
 
 
-def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push=0.5, align=0.5, push_k=3.0):
+def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push=0.5, align=0.5, push_k=3.0,
+              push_stop_gradient_coarse=False):
     """L_warp = l1_coarse * L_s^0 + l1_fine * L_s^1 + pgm * (push * L_push + align * L_align).
 
     Args:
         outputs: the warper's output dict (``warped_cloth_coarse``, ``warped_cloth_fine``).
         target: ``I_gt``, the garment as worn (B, H, W, 3).
         vgg: a :class:`~sievenet_tf.models.VggFeatures`, or None to skip L_align.
+        push_stop_gradient_coarse: see :func:`pgm_push`.
 
     Returns:
         dict of per-example terms: ``l1_coarse``, ``l1_fine``, ``pgm_push``,
@@ -89,7 +105,7 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
     terms = {
         "l1_coarse": l1_per_example(coarse, target),
         "l1_fine": l1_per_example(fine, target),
-        "pgm_push": pgm_push(coarse, fine, target, push_k),
+        "pgm_push": pgm_push(coarse, fine, target, push_k, push_stop_gradient_coarse),
     }
     terms["pgm_align"] = pgm_align(vgg, coarse, fine, target) if vgg is not None else 0.0 * terms["l1_fine"]
     terms["total"] = (

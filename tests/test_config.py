@@ -42,3 +42,14 @@ def test_bad_values_are_named():
         override(get_preset("tiny"), ["train.batch_size=abc"])
     with pytest.raises(ValueError, match="divisible by 16"):
         override(get_preset("tiny"), ["data.image_size=[70,48]"])
+
+
+@pytest.mark.parametrize("field", [
+    "triplet.refresh_every", "train.log_every", "train.checkpoint_every", "train.image_every",
+    "train.warp_steps", "train.batch_size", "data.shape_downsample",
+])
+def test_fields_that_fail_late_are_refused_up_front(field):
+    from sievenet_tf.config import get_preset, override
+
+    with pytest.raises(ValueError, match=field.replace(".", r"\.") + " must be an integer >= 1"):
+        override(get_preset("tiny"), [f"{field}=0"])

@@ -10,7 +10,8 @@ from sievenet_tf import evaluation
 from sievenet_tf.config import get_preset, override
 from sievenet_tf.data import synthetic
 from sievenet_tf.data.errors import DataError
-from sievenet_tf.evaluation import EvaluationError, evaluate_run
+from sievenet_tf.evaluation import evaluate_run
+from sievenet_tf.run import RunError
 
 NUM_TEST = 8
 
@@ -113,24 +114,22 @@ def test_fid_is_computed_when_features_are_available(run_dir, dataset, tmp_path,
 
 
 def test_clear_errors(run_dir, dataset, tmp_path):
-    with pytest.raises(EvaluationError, match="does not exist"):
+    with pytest.raises(RunError, match="does not exist"):
         evaluate_run(tmp_path / "nope", dataset, log=_quiet)
     partial = tmp_path / "partial"
     (partial / "models").mkdir(parents=True)
     (partial / "config.json").write_text((run_dir / "config.json").read_text())
     (partial / "models" / "warper.keras").write_bytes(b"")
-    with pytest.raises(EvaluationError, match=r"stage\(s\) segmentation, texture not trained"):
+    with pytest.raises(RunError, match=r"stage\(s\) segmentation, texture not trained"):
         evaluate_run(partial, dataset, log=_quiet)
     with pytest.raises(DataError):
         evaluate_run(run_dir, tmp_path / "no_dataset", out_dir=tmp_path / "x", log=_quiet)
 
 
 def test_cli_defaults_to_the_synthetic_dataset(run_dir, dataset, tmp_path, monkeypatch, capsys):
-    import sievenet_tf.training.cli as cli
-
     asked = []
     monkeypatch.setattr(
-        cli, "synthetic_root", lambda config, cache_dir=None: asked.append(config.name) or dataset
+        evaluation, "synthetic_root", lambda config, cache_dir=None, log=None: asked.append(config.name) or dataset
     )
     assert (
         evaluation.main(["--run", str(run_dir), "--out", str(tmp_path), "--max-examples", "4"]) == 0

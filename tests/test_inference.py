@@ -189,3 +189,39 @@ def test_import_is_cheap_and_tryon_is_lazy():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_outputs_that_are_inputs_are_refused(exported, tmp_path, capsys):
+    _, out, data = exported
+    files = _files(data)
+    before = open(files["parse"], "rb").read()
+    # --out X.png --grid writes X_grid.png: refuse when that is the parse input.
+    parse_as_grid = tmp_path / "p_grid.png"
+    parse_as_grid.write_bytes(before)
+    files = {**files, "parse": str(parse_as_grid)}
+    assert main(_argv(os.path.join(out, "sievenet_fp32.tflite"), files, tmp_path / "p.png", "--grid")) == 2
+    assert "is the --parse input" in capsys.readouterr().err
+    assert parse_as_grid.read_bytes() == before
+
+
+def test_threads_zero_and_a_model_of_another_size_get_one_line_errors(exported, tmp_path, capsys):
+    import shutil
+
+    _, out, data = exported
+    files = _files(data)
+    with pytest.raises(SystemExit):
+        main(_argv(os.path.join(out, "sievenet_fp32.tflite"), files, tmp_path / "t.png", "--threads", "0"))
+    assert "--threads: must be >= 1, got 0" in capsys.readouterr().err
+    # The .tflite of one export beside the contract of another (here: a 128 x 96 one).
+    other = tmp_path / "mixed"
+    other.mkdir()
+    shutil.copy(os.path.join(out, "sievenet_fp32.tflite"), other)
+    contract = json.loads(open(os.path.join(out, "model_contract.json")).read())
+    contract["image_size"] = [128, 96]
+    for entry in contract["inputs"]:
+        if entry["name"] in ("person", "parse", "cloth", "cloth_mask"):
+            entry["shape"][1:3] = [128, 96]
+    (other / "model_contract.json").write_text(json.dumps(contract))
+    assert main(_argv(str(other / "sievenet_fp32.tflite"), files, tmp_path / "t.png")) == 2
+    err = capsys.readouterr().err
+    assert "come from different exports" in err and "Traceback" not in err

@@ -97,3 +97,42 @@ def test_triplet_zero_when_anchor_closer_to_positive_by_margin(rng):
     np.testing.assert_allclose(losses.duelling_triplet_loss(negative, positive, negative, 0.0), 0.5, atol=1e-5)
     with pytest.raises(ValueError, match="distance"):
         losses.duelling_triplet_loss(anchor, positive, negative, distance="cos")
+
+
+def test_cosine_is_one_for_zero_residuals_and_scale_free_for_small_ones():
+    zeros = np.zeros((2, 4, 4, 3), np.float32)
+    np.testing.assert_allclose(losses.cosine_per_example(zeros, zeros), 1.0)
+    small = np.full((2, 4, 4, 3), 1e-6, np.float32)
+    np.testing.assert_allclose(losses.cosine_per_example(small, 2 * small), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(losses.cosine_per_example(small, -small), -1.0, rtol=1e-6)
+    # Values whose squared norms underflow float32 products.
+    tiny = np.full((2, 4, 4, 3), 1e-20, np.float32)
+    assert np.all(np.isfinite(losses.cosine_per_example(tiny, 3 * tiny).numpy()))
+
+
+def test_align_is_zero_for_a_perfect_warp_and_its_gradient_is_finite(vgg, rng):
+    import tensorflow as tf
+
+    target = tf.constant(_images(rng))
+    np.testing.assert_allclose(losses.pgm_align(vgg, target, target, target), 0.0, atol=1e-6)
+    warped = tf.Variable(target)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(losses.pgm_align(vgg, warped, warped, target))
+    gradient = tape.gradient(loss, warped)
+    assert np.all(np.isfinite(gradient.numpy()))
+
+
+def test_push_stop_gradient_keeps_the_coarse_warp_out_of_the_second_term(rng):
+    import tensorflow as tf
+
+    target = tf.constant(_images(rng))
+    coarse = tf.Variable(target + 0.3)
+    fine = tf.Variable(target + 0.1)
+    gradients = {}
+    for stop in (False, True):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(losses.pgm_push(coarse, fine, target, 3.0, stop_gradient_coarse=stop))
+        gradients[stop] = tape.gradient(loss, [coarse, fine])
+    assert np.any(gradients[False][0].numpy() != 0)  # pushes coarse away from fine
+    assert gradients[True][0] is None or np.all(gradients[True][0].numpy() == 0)
+    np.testing.assert_allclose(gradients[True][1], gradients[False][1])

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compiles the Android demo's plain-Kotlin core and its JUnit 4 tests with
 # Debian's kotlinc (Kotlin 1.3) and runs them on the JVM: no Android SDK, no
-# Gradle, no Maven. Installs the Debian packages kotlin and junit4 when they
-# are missing (needs root or sudo, as on CI).
+# Gradle, no Maven. Installs the Debian packages kotlin, junit4 and
+# libgoogle-gson-java (Gson, which the core reads JSON with) when they are
+# missing (needs root or sudo, as on CI).
 #
 #   bash android_demo/core/run_jvm_tests.sh
 #
@@ -17,6 +18,8 @@ cd "$here"
 JAVA_DIR=/usr/share/java
 JUNIT_JAR="$JAVA_DIR/junit4.jar"
 HAMCREST_JAR="$JAVA_DIR/hamcrest-core.jar"
+GSON_JAR="$JAVA_DIR/gson.jar"
+PACKAGES=(kotlin junit4 libgoogle-gson-java)
 
 install_tools() {
     local apt=(apt-get)
@@ -24,31 +27,33 @@ install_tools() {
         if command -v sudo >/dev/null 2>&1; then
             apt=(sudo apt-get)
         else
-            echo "kotlinc or junit4 is missing and this user cannot run apt-get;" \
-                "install the Debian packages 'kotlin' and 'junit4'" >&2
+            echo "kotlinc, junit4 or gson is missing and this user cannot run apt-get;" \
+                "install the Debian packages ${PACKAGES[*]}" >&2
             exit 2
         fi
     fi
-    echo "Installing Debian packages kotlin and junit4..."
+    echo "Installing Debian packages ${PACKAGES[*]}..."
     export DEBIAN_FRONTEND=noninteractive
     # A fresh machine may have no package lists yet.
-    if ! "${apt[@]}" install -y -qq --no-install-recommends kotlin junit4 >/dev/null 2>&1; then
+    if ! "${apt[@]}" install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null 2>&1; then
         "${apt[@]}" update -qq
-        "${apt[@]}" install -y -qq --no-install-recommends kotlin junit4 >/dev/null
+        "${apt[@]}" install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
     fi
 }
 
-if ! command -v kotlinc >/dev/null 2>&1 || [ ! -f "$JUNIT_JAR" ] || [ ! -f "$HAMCREST_JAR" ]; then
+if ! command -v kotlinc >/dev/null 2>&1 || [ ! -f "$JUNIT_JAR" ] || [ ! -f "$HAMCREST_JAR" ] ||
+    [ ! -f "$GSON_JAR" ]; then
     install_tools
 fi
-for jar in "$JUNIT_JAR" "$HAMCREST_JAR"; do
-    [ -f "$jar" ] || { echo "missing $jar after installing junit4" >&2; exit 2; }
+for jar in "$JUNIT_JAR" "$HAMCREST_JAR" "$GSON_JAR"; do
+    [ -f "$jar" ] || { echo "missing $jar after installing ${PACKAGES[*]}" >&2; exit 2; }
 done
 KOTLIN_STDLIB="$JAVA_DIR/kotlin-stdlib.jar"
 [ -f "$KOTLIN_STDLIB" ] || KOTLIN_STDLIB="$(dirname "$(readlink -f "$(command -v kotlinc)")")/../lib/kotlin-stdlib.jar"
 [ -f "$KOTLIN_STDLIB" ] || { echo "cannot find kotlin-stdlib.jar" >&2; exit 2; }
 
-# The core must stay free of Android (and of desktop-only APIs the phone lacks).
+# The core must stay free of Android (and of desktop-only APIs the phone lacks);
+# it reads JSON with Gson (com.google.gson), which both sides have.
 if grep -rnE '^import (android|androidx|java\.awt|javax\.imageio|org\.json)\.' src/main/kotlin; then
     echo "src/main/kotlin must not import Android, AWT, ImageIO or org.json (see above)" >&2
     exit 1
@@ -58,11 +63,12 @@ out="$here/build/jvm-tests"
 rm -rf "$out"
 mkdir -p "$out/classes"
 echo "kotlinc: $(kotlinc -version 2>&1 | grep -o 'kotlinc-jvm.*' || true)"
+echo "gson: $(dpkg-query -W -f '${Version}' libgoogle-gson-java 2>/dev/null || echo "$GSON_JAR")"
 echo "Compiling src/main/kotlin and src/test/kotlin..."
 # One compiler run for both source sets: kotlinc starts slowly. src/main has no
 # test imports (checked above for Android; JUnit is only on the classpath).
 kotlinc src/main/kotlin src/test/kotlin \
-    -cp "$JUNIT_JAR:$HAMCREST_JAR" \
+    -cp "$GSON_JAR:$JUNIT_JAR:$HAMCREST_JAR" \
     -jvm-target 1.8 \
     -d "$out/classes" 2> >(grep -vE 'Options -Xverify:none and -noverify were deprecated' >&2)
 
@@ -80,6 +86,6 @@ if [ "${#tests[@]}" -eq 0 ]; then
 fi
 
 echo "Running ${#tests[@]} test classes..."
-java -cp "$out/classes:src/test/resources:$KOTLIN_STDLIB:$JUNIT_JAR:$HAMCREST_JAR" \
+java -cp "$out/classes:src/test/resources:$KOTLIN_STDLIB:$GSON_JAR:$JUNIT_JAR:$HAMCREST_JAR" \
     -Dsievenet.samples="$here/../app/src/main/assets/samples" \
     com.sievenet.tryon.core.JvmTestMain "${tests[@]}"

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 
+from sievenet_tf.cli_util import run_main
 from sievenet_tf.config import get_preset
 from sievenet_tf.data import synthetic
 from sievenet_tf.data.errors import BadExamples, DataError
@@ -34,20 +34,23 @@ PROG = "sievenet-data"
 
 
 def main(argv=None) -> int:
-    """Entry point of ``sievenet-data``; returns the exit status."""
+    """Entry point of ``sievenet-data``; returns the exit status.
+
+    The shared opening (:func:`sievenet_tf.cli_util.run_main`) turns bad
+    arguments and unwritable outputs into one line and status 2; bad data is
+    status 1 (as ``validate`` reports problems).
+    """
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    prog = f"{PROG} {args.command}"
+    return run_main(prog, lambda log: _run(args, prog, log))
+
+
+def _run(args, prog: str, log) -> int:
     try:
         return args.run(args)
     except DataError as e:
-        print(f"{PROG} {args.command}: {e}", file=sys.stderr)
+        log(f"{prog}: error: {e}")
         return 1
-    except OSError as e:
-        print(f"{PROG} {args.command}: {_os_error(e)}", file=sys.stderr)
-        return 2
-    except ValueError as e:
-        print(f"{PROG} {args.command}: {e}", file=sys.stderr)
-        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,13 +156,6 @@ def _data_config(args):
     if args.skip_bad:
         data = dataclasses.replace(data, skip_bad_examples=True)
     return data
-
-
-def _os_error(error: OSError) -> str:
-    """One line naming the path: "<path>: <reason>"."""
-    if error.filename is not None and error.strerror:
-        return f"{error.filename}: {error.strerror}"
-    return str(error)
 
 
 # ------------------------------------------------------------------------ parser

@@ -19,15 +19,31 @@ Results go to ``EXPORT_DIR/benchmark.json`` and ``EXPORT_DIR/benchmark.md``.
 
 from __future__ import annotations
 
+# isort: off
+from sievenet_tf.cli_util import positive_int, run_main  # first: quiets TensorFlow's start-up logs
+# isort: on
+
+import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
+import tempfile
 import time
+from importlib import metadata
 
+import keras
 import numpy as np
+import tensorflow as tf
 
+from sievenet_tf import atomic
 from sievenet_tf.export import tflite as tflite_lib
+from sievenet_tf.export.exporter import REPORT_JSON, load_run
+from sievenet_tf.export.parity import make_interpreter
+from sievenet_tf.export.tryon_model import build_tryon_model, resolve_parse_layout
+from sievenet_tf.layers.correlation import FeatureCorrelation
+from sievenet_tf.layers.tps_warp import ClothWarp, TpsWarp
 
 COMPONENTS = ("priors", "warper", "warp", "segmenter", "texture_translator")
 MATMUL_SHAPE = (512, 2048, 2048)  # (M, K, N)
@@ -40,8 +56,6 @@ def time_interpreter(
     model_path, num_threads: int, repeats: int = 20, warmup: int = 3, inputs=None
 ) -> float:
     """Median milliseconds of ``invoke()`` on fixed inputs (random if not given)."""
-    from sievenet_tf.export.parity import make_interpreter
-
     interpreter = make_interpreter(model_path, num_threads)
     rng = np.random.default_rng(0)
     for detail in interpreter.get_input_details():
@@ -64,8 +78,6 @@ def time_interpreter(
 
 def matmul_model(path) -> str:
     """A LiteRT float32 ``FULLY_CONNECTED`` of :data:`MATMUL_SHAPE` (cached in ``path``)."""
-    import tensorflow as tf
-
     if not os.path.isfile(path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         m, k, n = MATMUL_SHAPE
@@ -101,11 +113,6 @@ def count_macs(model) -> int:
     Counts Conv2D, Dense and FeatureCorrelation layers (everything else is a
     rounding error next to them) plus the TPS matmul of each TPS warp call.
     """
-    import keras
-
-    from sievenet_tf.layers.correlation import FeatureCorrelation
-    from sievenet_tf.layers.tps_warp import ClothWarp, TpsWarp
-
     total = 0
     for layer in model._flatten_layers(include_self=False, recursive=True):
         calls = len(layer._inbound_nodes) or 1
@@ -129,80 +136,68 @@ def count_macs(model) -> int:
 
 
 def component_models(sievenet, config, parse_layout: str) -> dict:
-    """Keras models (batch 1) of each timed part: name -> (model, input ranges)."""
-    import keras
+    """Keras models (batch 1) of each timed part: name -> (model, input ranges).
 
-    from sievenet_tf.export.tryon_model import build_tryon_model
-    from sievenet_tf.layers.priors import PriorsLayer
-    from sievenet_tf.layers.tps_warp import ClothWarp
-
+    Every part is taken from the one try-on graph: the try-on model itself, its
+    priors layer, and the SieveNet's own stage networks (functional models with
+    named inputs). Only the warp alone (TPS grid + sampling, coarse and fine) is
+    a new model, of a copy of the warper's own ``cloth_warp`` layer.
+    """
     height, width = config.data.image_size
-    num_keypoints, prior_channels = config.data.num_keypoints, config.data.prior_channels
-    num_classes = sievenet.segmenter.num_classes
     n_theta = 2 * config.warp.grid_size**2
 
     def inp(name, shape, dtype="float32"):
         return keras.Input(batch_shape=(1, *shape), dtype=dtype, name=name)
 
-    models = {"tryon": (build_tryon_model(sievenet, config, parse_layout, batch_size=1), {})}
+    tryon = build_tryon_model(sievenet, config, parse_layout, batch_size=1)
+    models = {"tryon": (tryon, {"keypoints": (0, min(height, width))})}
 
     person, parse, keypoints = (
         inp("person", (height, width, 3)),
         inp("parse", (height, width), "int32"),
-        inp("keypoints", (num_keypoints, 3)),
+        inp("keypoints", (config.data.num_keypoints, 3)),
     )
-    priors = PriorsLayer((height, width), num_keypoints, config.data.keypoint_style,
-                         config.data.keypoint_radius, config.data.shape_downsample,
-                         parse_layout=parse_layout, name="priors")(person, parse, keypoints)  # fmt: skip
-    models["priors"] = (keras.Model([person, parse, keypoints], {"priors": priors["priors"],
-                        "texture_priors": priors["texture_priors"]}), {"keypoints": (0, min(height, width))})  # fmt: skip
+    priors = tryon.get_layer("priors")(person, parse, keypoints)
+    models["priors"] = (
+        keras.Model(
+            [person, parse, keypoints],
+            {"priors": priors["priors"], "texture_priors": priors["texture_priors"]},
+        ),
+        {"keypoints": (0, min(height, width))},
+    )
+    models["warper"] = (_batch1(sievenet.warper), {"priors": (0, 1), "cloth_mask": (0, 1)})
 
-    cloth, cloth_mask, priors_in = (
-        inp("cloth", (height, width, 3)),
-        inp("cloth_mask", (height, width, 1)),
-        inp("priors", (height, width, prior_channels)),
-    )
-    warp = sievenet.warper({"cloth": cloth, "cloth_mask": cloth_mask, "priors": priors_in})
-    models["warper"] = (keras.Model([cloth, cloth_mask, priors_in],
-                                    {"warped_cloth_fine": warp["warped_cloth_fine"],
-                                     "warped_cloth_coarse": warp["warped_cloth_coarse"]}), {"priors": (0, 1)})  # fmt: skip
-
-    cloth, cloth_mask, theta, theta_fine = (
-        inp("cloth", (height, width, 3)),
-        inp("cloth_mask", (height, width, 1)),
-        inp("theta", (n_theta,)),
-        inp("theta_fine", (n_theta,)),
-    )
-    # What the warper does besides its regressors: TPS grid + sampling of the
-    # cloth and its mask, for the coarse and the fine theta.
-    warp_layer = ClothWarp((height, width), config.warp.grid_size, name="cloth_warp")
+    cloth, cloth_mask = inp("cloth", (height, width, 3)), inp("cloth_mask", (height, width, 1))
+    theta, theta_fine = inp("theta", (n_theta,)), inp("theta_fine", (n_theta,))
+    warp_layer = ClothWarp.from_config(sievenet.warper.get_layer("cloth_warp").get_config())
     coarse_cloth, coarse_mask = warp_layer(cloth, cloth_mask, theta)
     fine_cloth, fine_mask = warp_layer(cloth, cloth_mask, theta_fine)
-    models["warp"] = (keras.Model([cloth, cloth_mask, theta, theta_fine],
-                                  {"coarse": coarse_cloth, "coarse_mask": coarse_mask,
-                                   "fine": fine_cloth, "fine_mask": fine_mask}),
-                      {"theta": (-0.1, 0.1), "theta_fine": (-0.1, 0.1), "cloth_mask": (0, 1)})  # fmt: skip
-
-    priors_in, cloth = (
-        inp("priors", (height, width, prior_channels)),
-        inp("cloth", (height, width, 3)),
+    models["warp"] = (
+        keras.Model(
+            [cloth, cloth_mask, theta, theta_fine],
+            {"coarse": coarse_cloth, "coarse_mask": coarse_mask, "fine": fine_cloth,
+             "fine_mask": fine_mask},
+        ),
+        {"theta": (-0.1, 0.1), "theta_fine": (-0.1, 0.1), "cloth_mask": (0, 1)},
     )
-    logits = sievenet.segmenter({"priors": priors_in, "cloth": cloth})["segmentation_logits"]
-    models["segmenter"] = (
-        keras.Model([priors_in, cloth], {"segmentation_logits": logits}),
-        {"priors": (0, 1)},
+    if sievenet.segmenter is not None:
+        models["segmenter"] = (_batch1(sievenet.segmenter), {"priors": (0, 1)})
+    models["texture_translator"] = (
+        _batch1(sievenet.texture_translator),
+        {"expected_segmentation": (0, 1), "priors": (0, 1)},
     )
-
-    warped, segmentation, texture_priors = (
-        inp("warped_cloth", (height, width, 3)),
-        inp("expected_segmentation", (height, width, num_classes)),
-        inp("texture_priors", (height, width, 3)),
-    )
-    texture = sievenet.texture_translator({"warped_cloth": warped, "expected_segmentation": segmentation,
-                                           "texture_priors": texture_priors})  # fmt: skip
-    models["texture_translator"] = (keras.Model([warped, segmentation, texture_priors], {"tryon": texture["tryon"]}),
-                                    {"expected_segmentation": (0, 1)})  # fmt: skip
     return models
+
+
+def _batch1(network):
+    """``network`` (a functional model with named inputs) called on batch-1 inputs."""
+    inputs = {
+        tensor.name.split(":")[0]: keras.Input(
+            batch_shape=(1, *tensor.shape[1:]), dtype=tensor.dtype, name=tensor.name.split(":")[0]
+        )
+        for tensor in network.inputs
+    }
+    return keras.Model(inputs, network(inputs), name=f"{network.name}_batch1")
 
 
 def _random_examples(model, ranges, count=8, seed=0):
@@ -225,12 +220,6 @@ def _convert_component(model, ranges, quantization, path):
     """Convert a component Keras model (via a SavedModel) unless ``path`` exists."""
     if os.path.isfile(path):
         return path
-    import shutil
-    import tempfile
-
-    import keras
-    import tensorflow as tf
-
     examples = _random_examples(model, ranges)
     directory = tempfile.mkdtemp(prefix="sievenet_component_")
     try:
@@ -282,9 +271,6 @@ def run_benchmark(
     Returns:
         The results dict.
     """
-    from sievenet_tf.export.exporter import REPORT_JSON, load_run
-    from sievenet_tf.export.tryon_model import resolve_parse_layout
-
     export_dir = os.fspath(export_dir)
     report_path = os.path.join(export_dir, REPORT_JSON)
     report = json.load(open(report_path, encoding="utf-8")) if os.path.isfile(report_path) else {}
@@ -319,9 +305,14 @@ def run_benchmark(
         models = component_models(sievenet, config, parse_layout)
         results["preset"] = config.name
         results["image_size"] = list(config.data.image_size)
-        results["params"] = {"total": int(sievenet.count_params()),
-                             **{name: int(getattr(sievenet, name).count_params())
-                                for name in ("warper", "segmenter", "texture_translator")}}  # fmt: skip
+        results["params"] = {
+            "total": int(sievenet.count_params()),
+            **{
+                name: int(getattr(sievenet, name).count_params())
+                for name in ("warper", "segmenter", "texture_translator")
+                if getattr(sievenet, name) is not None
+            },
+        }
         results["gmacs"] = {
             name: round(count_macs(model) / 1e9, 3) for name, (model, _) in models.items()
         }
@@ -332,7 +323,7 @@ def run_benchmark(
         entry = {"file_bytes": os.path.getsize(path), "latency_ms": {}, "components_ms": {}}
         component_paths = {}
         if components and models:
-            for name in COMPONENTS:
+            for name in (c for c in COMPONENTS if c in models):
                 model, ranges = models[name]
                 t0 = time.monotonic()
                 component_paths[name] = _convert_component(
@@ -354,11 +345,8 @@ def run_benchmark(
                                         for key, ms in entry["latency_ms"].items()}  # fmt: skip
         results["formats"][fmt] = entry
 
-    with open(os.path.join(export_dir, "benchmark.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(export_dir, "benchmark.md"), "w", encoding="utf-8") as f:
-        f.write(format_table(results) + "\n")
+    atomic.write_json(os.path.join(export_dir, "benchmark.json"), results)
+    atomic.write_text(os.path.join(export_dir, "benchmark.md"), format_table(results) + "\n")
     return results
 
 
@@ -374,10 +362,12 @@ def format_table(results: dict) -> str:
     ]
     if "params" in results:
         p, g = results["params"], results["gmacs"]
+        segmenter_params = f"{p['segmenter'] / 1e6:.1f} M" if "segmenter" in p else "none"
+        segmenter_gmacs = f"{g['segmenter']:.2f}" if "segmenter" in g else "none"
         lines.append(
             f"Params: {p['total'] / 1e6:.1f} M (warper {p['warper'] / 1e6:.1f} M, segmenter "
-            f"{p['segmenter'] / 1e6:.1f} M, texture {p['texture_translator'] / 1e6:.1f} M). GMACs: try-on "
-            f"{g['tryon']:.2f} (warper {g['warper']:.2f}, segmenter {g['segmenter']:.2f}, texture "
+            f"{segmenter_params}, texture {p['texture_translator'] / 1e6:.1f} M). GMACs: try-on "
+            f"{g['tryon']:.2f} (warper {g['warper']:.2f}, segmenter {segmenter_gmacs}, texture "
             f"{g['texture_translator']:.2f}, warp {g['warp']:.3f})."
         )
     lines += [
@@ -417,8 +407,6 @@ def _cpu_name() -> str:
 
 
 def _version(package: str) -> str:
-    from importlib import metadata
-
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -427,9 +415,6 @@ def _version(package: str) -> str:
 
 def main(argv=None) -> int:
     """``python export/benchmark.py EXPORT_DIR [--run RUN_DIR] [--threads 1,2] ...``."""
-    import argparse
-    import sys
-
     parser = argparse.ArgumentParser(prog="benchmark.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("export_dir")
     parser.add_argument(
@@ -437,21 +422,24 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--formats", help="comma-separated TFLite formats (default: all present)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=positive_int, default=20)
     parser.add_argument("--no-components", action="store_true", help="time the full try-on only")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return run_main("benchmark.py", lambda log: _benchmark(args, log))
+
+
+def _benchmark(args, log) -> int:
     try:
         threads = tuple(int(t) for t in args.threads.split(","))
-        formats = (
-            [tflite_lib.check_quantization(f) for f in args.formats.split(",")]
-            if args.formats
-            else None
-        )
-        results = run_benchmark(args.export_dir, args.run, formats, threads, args.repeats,
-                                not args.no_components, log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
-    except (ValueError, FileNotFoundError) as e:
-        print(f"benchmark.py: error: {e}", file=sys.stderr)
-        return 2
+    except ValueError:
+        raise ValueError(f"--threads {args.threads}: expected comma-separated integers") from None
+    if not threads or min(threads) < 1:
+        raise ValueError(f"--threads {args.threads}: every thread count must be >= 1")
+    formats = (
+        [tflite_lib.check_quantization(f) for f in args.formats.split(",")] if args.formats else None
+    )
+    results = run_benchmark(
+        args.export_dir, args.run, formats, threads, args.repeats, not args.no_components, log=log
+    )
     print(format_table(results))
     return 0

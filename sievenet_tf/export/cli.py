@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
+# isort: off
+from sievenet_tf.cli_util import positive_int, run_main  # first: quiets TensorFlow's start-up logs
+# isort: on
 
+import argparse
+
+from sievenet_tf.export import exporter
 from sievenet_tf.export.exporter import FORMATS
+from sievenet_tf.export.parity import DEFAULT_THRESHOLDS
+
+PROG = "export.py"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,9 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--calibration-data", metavar="ROOT",
                         help="dataset root (VITON / VITON-HD layout) for int8 calibration and "
                         "parity; default: synthetic examples drawn in a temporary folder")  # fmt: skip
-    parser.add_argument("--num-calibration", type=int, default=200, metavar="N",
+    parser.add_argument("--num-calibration", type=positive_int, default=200, metavar="N",
                         help="calibration examples from the train split (default 200)")  # fmt: skip
-    parser.add_argument("--num-parity", type=int, default=16, metavar="N",
+    parser.add_argument("--num-parity", type=positive_int, default=16, metavar="N",
                         help="parity examples from the test split (default 16)")  # fmt: skip
     parser.add_argument("--layout", choices=["auto", "viton", "viton_hd"], default="auto",
                         help="layout of the calibration dataset")  # fmt: skip
@@ -35,13 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a PSNR threshold, e.g. --min-psnr int8=28 (repeatable)")  # fmt: skip
     parser.add_argument("--min-ssim", action="append", default=[], metavar="FORMAT=VALUE",
                         help="override an SSIM threshold (repeatable)")  # fmt: skip
-    parser.add_argument("--threads", type=int, default=2, help="LiteRT threads for parity runs")
+    parser.add_argument("--threads", type=positive_int, default=2, help="LiteRT threads for parity runs")
     return parser
 
 
 def _thresholds(args) -> dict:
-    from sievenet_tf.export.parity import DEFAULT_THRESHOLDS
-
     thresholds = {fmt: dict(values) for fmt, values in DEFAULT_THRESHOLDS.items()}
     for flag, key, items in (("--min-psnr", "min_psnr", args.min_psnr),
                              ("--min-ssim", "min_ssim", args.min_ssim)):  # fmt: skip
@@ -58,33 +62,22 @@ def _thresholds(args) -> dict:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return run_main(PROG, lambda log: _export(args, log))
 
-    def log(line):
-        print(line, file=sys.stderr, flush=True)
 
-    from sievenet_tf.data.errors import DataError
-    from sievenet_tf.export import exporter
-    from sievenet_tf.export.tflite import ExportError
-
-    try:
-        formats = exporter.parse_formats(args.formats)
-        thresholds = _thresholds(args)
-        if args.num_calibration < 1 or args.num_parity < 1:
-            raise ValueError("--num-calibration and --num-parity must be >= 1")
-        report = exporter.export_run(
-            args.run, args.out, formats,
-            calibration_data=args.calibration_data, num_calibration=args.num_calibration,
-            num_parity=args.num_parity, layout=args.layout, parse_layout=args.parse_layout,
-            thresholds=thresholds, num_threads=args.threads, log=log,
-        )  # fmt: skip
-    except (ExportError, DataError, ValueError, FileNotFoundError) as e:
-        print(f"export.py: error: {e}", file=sys.stderr)
-        return 2
-    print(f"exported {args.run} -> {args.out} in {report['seconds']:.0f} s")
+def _export(args, log) -> int:
+    formats = exporter.parse_formats(args.formats)
+    thresholds = _thresholds(args)
+    report = exporter.export_run(
+        args.run, args.out, formats,
+        calibration_data=args.calibration_data, num_calibration=args.num_calibration,
+        num_parity=args.num_parity, layout=args.layout, parse_layout=args.parse_layout,
+        thresholds=thresholds, num_threads=args.threads, log=log,
+    )
+    print(f"exported {args.run} -> {report['export_dir']} in {report['seconds']:.0f} s")
     exporter.print_summary(report)
     if not report["passed"]:
-        print(f"export.py: error: parity below threshold (see {args.out}/parity_report.md); "
-              "failed variants are left out of model_contract.json", file=sys.stderr)  # fmt: skip
+        log(f"{PROG}: error: parity below threshold (see {report['export_dir']}/parity_report.md); "
+            f"{args.out} was left unchanged")
         return 1
     return 0

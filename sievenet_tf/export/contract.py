@@ -12,7 +12,7 @@ import json
 import os
 
 from sievenet_tf import labels
-from sievenet_tf.export.tryon_model import INPUT_NAMES, OUTPUT_NAMES, input_specs
+from sievenet_tf.export.tryon_model import INPUT_NAMES, input_specs, output_names
 
 FORMAT_VERSION = 1
 FILE_NAME = "model_contract.json"
@@ -88,7 +88,8 @@ def build_contract(config, parse_layout: str, files: dict | None = None) -> dict
             "encoding": "mask",
         },
     }
-    outputs = [{"name": name, **output_details[name]} for name in OUTPUT_NAMES]
+    guided = config.texture.conditioning == "segmentation"
+    outputs = [{"name": name, **output_details[name]} for name in output_names(guided)]
     return {
         "format_version": FORMAT_VERSION,
         "preset": config.name,

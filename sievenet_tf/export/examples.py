@@ -1,6 +1,6 @@
 """Real pipeline examples as exported-model inputs: int8 calibration and parity.
 
-The files are decoded by the dataset readers (:mod:`sievenet_tf.data.viton`,
+The files are decoded by the dataset readers (:mod:`sievenet_tf.data.folder`,
 which use :mod:`sievenet_tf.data.io`), so the exported model is calibrated and
 checked on exactly what training saw, converted to the try-on inputs of
 :mod:`sievenet_tf.export.tryon_model` (``person``, ``parse``, ``keypoints``,

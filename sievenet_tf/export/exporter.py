@@ -10,11 +10,16 @@
     EXPORT_DIR/model_contract.json        see docs/model_contract.md
     EXPORT_DIR/parity_report.json         parity, file sizes, op lists, calibration
     EXPORT_DIR/parity_report.md           the same as a table
+
+All-or-nothing: the export is built in a staging folder beside ``EXPORT_DIR``
+and swapped in only when every file is written and every variant passed its
+parity check. An interrupted or failed export leaves an existing ``EXPORT_DIR``
+as it was; a parity failure keeps the new files in ``EXPORT_DIR.rejected/``
+for inspection.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -22,73 +27,35 @@ import tempfile
 import time
 
 import numpy as np
+import tensorflow as tf
 
+from sievenet_tf import atomic
+from sievenet_tf.data import synthetic
 from sievenet_tf.export import contract as contract_lib
 from sievenet_tf.export import parity as parity_lib
 from sievenet_tf.export import tflite as tflite_lib
-from sievenet_tf.export.tryon_model import OUTPUT_NAMES, build_tryon_model, resolve_parse_layout
+from sievenet_tf.export.examples import load_examples
+from sievenet_tf.export.saved_model import export_saved_model
+from sievenet_tf.export.tryon_model import build_tryon_model, resolve_parse_layout
+from sievenet_tf.run import Run
 
 FORMATS = ("saved_model", *tflite_lib.QUANTIZATIONS)
 SAVED_MODEL_DIR = "saved_model"
 REPORT_JSON = "parity_report.json"
 REPORT_MD = "parity_report.md"
+REJECTED_SUFFIX = ".rejected"
 # Parity of the SavedModel against Keras (same float graph, TF runtime).
 SAVED_MODEL_MAX_ABS = 1e-4
 
 
 def load_run(run_dir, model_file=None):
-    """(config, SieveNet) of a run directory.
-
-    Reads ``RUN_DIR/config.json`` and ``RUN_DIR/sievenet.keras`` (or ``model_file``);
-    a run that only has the stage networks
-    (``RUN_DIR/models/{warper,segmenter,texture_translator}.keras``) is composed from them.
+    """(config, SieveNet) of a run directory, see :meth:`sievenet_tf.run.Run.load_sievenet`.
 
     Raises:
-        FileNotFoundError: the run directory lacks its config or model.
-        ValueError: a file is not a readable Keras model or config.
+        sievenet_tf.run.RunError: the run is missing, incomplete or unreadable.
     """
-    import zipfile
-
-    import keras
-
-    import sievenet_tf.layers  # noqa: F401  (registers the custom layers)
-    import sievenet_tf.models  # noqa: F401
-    from sievenet_tf.config import SieveNetConfig
-    from sievenet_tf.models import build_sievenet
-
-    run_dir = os.fspath(run_dir)
-    config_path = os.path.join(run_dir, "config.json")
-    if not os.path.isfile(config_path):
-        raise FileNotFoundError(f"{run_dir}: not a run directory (no config.json)")
-    config = SieveNetConfig.load(config_path)
-    composed = (
-        os.fspath(model_file) if model_file is not None else os.path.join(run_dir, "sievenet.keras")
-    )
-    stages = {name: os.path.join(run_dir, "models", f"{name}.keras")
-              for name in ("warper", "segmenter", "texture_translator")}  # fmt: skip
-    try:
-        if os.path.isfile(composed):
-            sievenet = keras.saving.load_model(composed, compile=False)
-        elif all(os.path.isfile(path) for path in stages.values()):
-            loaded = {
-                name: keras.saving.load_model(path, compile=False) for name, path in stages.items()
-            }
-            sievenet = build_sievenet(config, **loaded)
-        else:
-            raise FileNotFoundError(
-                f"{run_dir}: no sievenet.keras and no complete models/{{warper,segmenter,"
-                "texture_translator}.keras"
-            )
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise ValueError(
-            f"{run_dir}: cannot load the Keras model ({type(e).__name__}: {e})"
-        ) from None
-    for attribute in ("warper", "segmenter", "texture_translator"):
-        if not hasattr(sievenet, attribute):
-            raise ValueError(f"{composed}: not a SieveNet model (no {attribute})")
-    return config, sievenet
+    run = Run(run_dir)
+    return run.config, run.load_sievenet(model_file)
 
 
 def parse_formats(text: str) -> list[str]:
@@ -106,19 +73,19 @@ def parse_formats(text: str) -> list[str]:
 
 def _examples(config, data_root, layout, num_calibration, num_parity, log):
     """(calibration examples, parity examples, data root, generated?)."""
-    from sievenet_tf.export.examples import load_examples
-
     generated = None
     if data_root is None:
-        from sievenet_tf.data import synthetic
-
         generated = tempfile.mkdtemp(prefix="sievenet_calibration_")
         data_root = os.path.join(generated, "synthetic")
-        log(f"no --calibration-data: drawing {num_calibration} + {num_parity} synthetic examples "
+        log(
+            f"no --calibration-data: drawing {num_calibration} + {num_parity} synthetic examples "
             f"at {config.data.image_size[0]}x{config.data.image_size[1]} (pass a dataset root "
-            "for a real calibration)")  # fmt: skip
-        synthetic.generate(data_root, num_calibration, num_parity, tuple(config.data.image_size),
-                           seed=0, progress=False)  # fmt: skip
+            "for a real calibration)"
+        )
+        synthetic.generate(
+            data_root, num_calibration, num_parity, tuple(config.data.image_size), seed=0,
+            progress=False,
+        )
     calibration, layout = load_examples(data_root, config, num_calibration, "train", layout)
     try:
         parity, _ = load_examples(data_root, config, num_parity, "test", layout)
@@ -132,16 +99,14 @@ def _examples(config, data_root, layout, num_calibration, num_parity, log):
 
 def _check_saved_model(directory, tryon_model, examples) -> dict:
     """Load the SavedModel the way a client does and compare it with Keras."""
-    import tensorflow as tf
-
     serving = tf.saved_model.load(directory).signatures[contract_lib.SIGNATURE]
     worst = {}
     for example in examples:
         expected = tryon_model(example, training=False)
         got = serving(**{name: tf.constant(value) for name, value in example.items()})
-        for name in OUTPUT_NAMES:
+        for name, value in expected.items():
             difference = float(
-                np.max(np.abs(np.asarray(got[name], np.float64) - np.asarray(expected[name])))
+                np.max(np.abs(np.asarray(got[name], np.float64) - np.asarray(value)))
             )
             worst[name] = max(worst.get(name, 0.0), difference)
     passed = all(v <= SAVED_MODEL_MAX_ABS for v in worst.values())
@@ -177,7 +142,8 @@ def export_run(
 
     Args:
         run_dir: a training run directory (``config.json`` + ``sievenet.keras``).
-        out_dir: the export directory (created; files of the same names are replaced).
+        out_dir: the export directory; replaced as a whole, and only when the new
+            export is complete and every variant passed (see the module docstring).
         formats: subset of :data:`FORMATS`.
         calibration_data: dataset root for int8 calibration and parity examples; the
             synthetic dataset is drawn in a temporary folder when None.
@@ -193,23 +159,23 @@ def export_run(
 
     Returns:
         The report (also written to ``parity_report.json``); ``report["passed"]``
-        is False when a variant is below its threshold — such a variant is left
-        out of the contract's ``files``.
+        is False when a variant is below its threshold — the export is then in
+        ``out_dir + ".rejected"`` (``report["export_dir"]``) and ``out_dir`` is unchanged.
     """
     started = time.monotonic()
-    formats = list(formats)
-    out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+    if num_calibration < 1 or num_parity < 1:
+        raise ValueError("num_calibration and num_parity must be >= 1")
+    if int(num_threads) < 1:
+        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(f"--out {out_dir}: exists and is not a directory")
     config, sievenet = load_run(run_dir)
     parse_layout = resolve_parse_layout(config, parse_layout)
-    tryon_batch1 = build_tryon_model(sievenet, config, parse_layout, batch_size=1)
     calibration, parity_examples, data_root, generated = _examples(
         config, calibration_data, layout, num_calibration, num_parity, log
     )
-    log(
-        f"examples: {len(calibration)} for calibration, {len(parity_examples)} for parity ({data_root})"
-    )
-
+    log(f"examples: {len(calibration)} for calibration, {len(parity_examples)} for parity ({data_root})")
     report = {
         "run_dir": os.path.abspath(os.fspath(run_dir)),
         "preset": config.name,
@@ -219,99 +185,129 @@ def export_run(
             "root": data_root if generated is None else "synthetic (temporary)",
             "num_calibration": len(calibration),
             "num_parity": len(parity_examples),
-        },  # fmt: skip
+        },
         "int8_float_layers": list(float_layers),
         "files": {},
         "ops": {},
         "variants": {},
     }
-    files = {}
-    temporary = tempfile.mkdtemp(prefix="sievenet_export_")
     try:
-        if "saved_model" in formats:
-            from sievenet_tf.export.saved_model import export_saved_model
-
-            tryon_any_batch = build_tryon_model(sievenet, config, parse_layout, batch_size=None)
-            path = export_saved_model(tryon_any_batch, os.path.join(out_dir, SAVED_MODEL_DIR))
-            check = _check_saved_model(path, tryon_batch1, parity_examples)
-            report["variants"]["saved_model"] = check
-            report["files"]["saved_model"] = {"path": SAVED_MODEL_DIR, "bytes": _tree_bytes(path)}
-            log(f"saved_model: {path} (max abs vs Keras {max(check['max_abs'].values()):.2g})")
-            if check["passed"]:
-                files["saved_model"] = SAVED_MODEL_DIR
-        tflite_formats = [f for f in formats if f in tflite_lib.QUANTIZATIONS]
-        tflite_paths = {}
-        if tflite_formats:
-            from sievenet_tf.export.saved_model import export_saved_model
-
-            batch1_dir = export_saved_model(
-                tryon_batch1, os.path.join(temporary, "saved_model_batch1")
+        with atomic.replace_directory(out_dir) as staging:
+            files = _write_formats(
+                staging, sievenet, config, parse_layout, list(formats), calibration,
+                parity_examples, thresholds, float_layers, num_threads, report, log,
             )
-            for fmt in tflite_formats:
-                t0 = time.monotonic()
-                name = tflite_lib.file_name(fmt)
-                result = tflite_lib.export_tflite(
-                    tryon_batch1, os.path.join(out_dir, name), fmt,
-                    representative_examples=(lambda: iter(calibration)) if fmt == "int8" else None,
-                    float_layers=float_layers, saved_model_dir=batch1_dir,
-                )  # fmt: skip
-                tflite_paths[fmt] = result["path"]
-                report["files"][fmt] = {"path": name, "bytes": result["bytes"]}
-                report["ops"][fmt] = result["ops"]
-                log(f"{fmt}: {name} {result['bytes'] / 1e6:.2f} MB, {sum(result['ops'].values())} ops, "
-                    f"builtins only ({time.monotonic() - t0:.0f} s)")  # fmt: skip
-        parity = parity_lib.check_parity(
-            tryon_batch1, tflite_paths, parity_examples, thresholds, num_threads
-        )
-        report["thresholds"] = parity["thresholds"]
-        report["variants"].update(parity["variants"])
-        for fmt in tflite_paths:
-            if parity["variants"][fmt]["passed"]:
-                files[fmt] = tflite_lib.file_name(fmt)
+            report["passed"] = all(v["passed"] for v in report["variants"].values())
+            report["seconds"] = round(time.monotonic() - started, 1)
+            _write_reports(staging, config, parse_layout, files, report)
+            if not report["passed"]:
+                rejected = out_dir + REJECTED_SUFFIX
+                shutil.rmtree(rejected, ignore_errors=True)
+                os.replace(staging, rejected)
+                report["export_dir"] = rejected
+                raise _Rejected()
+    except _Rejected:
+        log(f"parity below threshold: the new export is in {report['export_dir']}; "
+            f"{out_dir} is unchanged")
     finally:
-        shutil.rmtree(temporary, ignore_errors=True)
         if generated is not None:
             shutil.rmtree(generated, ignore_errors=True)
+    report.setdefault("export_dir", out_dir)
+    return report
 
+
+class _Rejected(Exception):
+    """Leaves :func:`atomic.replace_directory` without swapping (the folder was moved)."""
+
+
+def _write_formats(directory, sievenet, config, parse_layout, formats, calibration,
+                   parity_examples, thresholds, float_layers, num_threads, report, log) -> dict:
+    """Write every format into ``directory`` and check it; format -> file of the passed ones."""
+    tryon_batch1 = build_tryon_model(sievenet, config, parse_layout, batch_size=1)
+    files = {}
+    if "saved_model" in formats:
+        tryon_any_batch = build_tryon_model(sievenet, config, parse_layout, batch_size=None)
+        path = export_saved_model(tryon_any_batch, os.path.join(directory, SAVED_MODEL_DIR))
+        check = _check_saved_model(path, tryon_batch1, parity_examples)
+        report["variants"]["saved_model"] = check
+        report["files"]["saved_model"] = {"path": SAVED_MODEL_DIR, "bytes": _tree_bytes(path)}
+        log(f"saved_model: {SAVED_MODEL_DIR} (max abs vs Keras {max(check['max_abs'].values()):.2g})")
+        if check["passed"]:
+            files["saved_model"] = SAVED_MODEL_DIR
+    tflite_formats = [f for f in formats if f in tflite_lib.QUANTIZATIONS]
+    if not tflite_formats:
+        return files
+    scratch = tempfile.mkdtemp(prefix="sievenet_export_")
+    try:
+        batch1_dir = export_saved_model(tryon_batch1, os.path.join(scratch, "saved_model_batch1"))
+        tflite_paths = {}
+        for fmt in tflite_formats:
+            t0 = time.monotonic()
+            name = tflite_lib.file_name(fmt)
+            result = tflite_lib.export_tflite(
+                tryon_batch1, os.path.join(directory, name), fmt,
+                representative_examples=(lambda: iter(calibration)) if fmt == "int8" else None,
+                float_layers=float_layers, saved_model_dir=batch1_dir,
+            )
+            tflite_paths[fmt] = result["path"]
+            report["files"][fmt] = {"path": name, "bytes": result["bytes"]}
+            report["ops"][fmt] = result["ops"]
+            log(f"{fmt}: {name} {result['bytes'] / 1e6:.2f} MB, {sum(result['ops'].values())} ops, "
+                f"builtins only ({time.monotonic() - t0:.0f} s)")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    parity = parity_lib.check_parity(tryon_batch1, tflite_paths, parity_examples, thresholds, num_threads)
+    report["thresholds"] = parity["thresholds"]
+    report["variants"].update(parity["variants"])
+    for fmt, path in tflite_paths.items():
+        report["variants"][fmt]["path"] = os.path.basename(path)
+        if parity["variants"][fmt]["passed"]:
+            files[fmt] = tflite_lib.file_name(fmt)
     if "fp32" in report["files"]:
         fp32_bytes = report["files"]["fp32"]["bytes"]
         for fmt, entry in report["files"].items():
             if fmt in tflite_lib.QUANTIZATIONS:
                 entry["ratio_to_fp32"] = entry["bytes"] / fp32_bytes
-    report["passed"] = all(v["passed"] for v in report["variants"].values())
-    report["seconds"] = round(time.monotonic() - started, 1)
-    contract = contract_lib.build_contract(config, parse_layout, files)
-    contract_lib.write_contract(out_dir, contract)
-    _write_json(os.path.join(out_dir, REPORT_JSON), report)
-    tflite_report = {"num_examples": len(parity_examples),
-                     "variants": {k: v for k, v in report["variants"].items() if k != "saved_model"}}  # fmt: skip
+    if "saved_model" in report["variants"]:
+        report["variants"]["saved_model"]["path"] = SAVED_MODEL_DIR
+    return files
+
+
+def _write_reports(directory, config, parse_layout, files, report) -> None:
+    """``model_contract.json``, ``parity_report.json`` and ``parity_report.md``."""
+    contract_lib.write_contract(directory, contract_lib.build_contract(config, parse_layout, files))
+    atomic.write_json(os.path.join(directory, REPORT_JSON), _jsonable(report))
+    tflite_report = {
+        "num_examples": report["data"]["num_parity"],
+        "variants": {k: v for k, v in report["variants"].items() if k != "saved_model"},
+    }
     markdown = parity_lib.format_report(tflite_report) if tflite_report["variants"] else ""
     if "saved_model" in report["variants"]:
         check = report["variants"]["saved_model"]
-        markdown += (f"\n\nSavedModel vs Keras: max abs difference {max(check['max_abs'].values()):.3g} "
-                     f"({'passed' if check['passed'] else 'FAILED'})")  # fmt: skip
-    with open(os.path.join(out_dir, REPORT_MD), "w", encoding="utf-8") as f:
-        f.write(markdown.strip() + "\n")
-    return report
+        markdown += (
+            f"\n\nSavedModel vs Keras: max abs difference {max(check['max_abs'].values()):.3g} "
+            f"({'passed' if check['passed'] else 'FAILED'})"
+        )
+    atomic.write_text(os.path.join(directory, REPORT_MD), markdown.strip() + "\n")
 
 
 def _tree_bytes(directory) -> int:
-    return sum(os.path.getsize(os.path.join(root, name))
-               for root, _, names in os.walk(directory) for name in names)  # fmt: skip
+    return sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _, names in os.walk(directory)
+        for name in names
+    )
 
 
-def _write_json(path, data) -> None:
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, default=_json_default)
-        f.write("\n")
-    os.replace(temporary, path)
-
-
-def _json_default(value):
+def _jsonable(value):
+    """``value`` with NumPy scalars turned into Python numbers (for JSON)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    return value
 
 
 def print_summary(report: dict, out=sys.stdout) -> None:

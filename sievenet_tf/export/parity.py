@@ -17,8 +17,6 @@ import os
 
 import numpy as np
 
-from sievenet_tf.export.tryon_model import OUTPUT_NAMES
-
 # Threshold per format. fp32 is checked by max abs difference; the others by the
 # PSNR (dB) and SSIM of their try-on against the float try-on.
 DEFAULT_THRESHOLDS = {
@@ -58,7 +56,7 @@ def run_keras(tryon_model, examples):
     results = []
     for example in examples:
         outputs = tryon_model(example, training=False)
-        results.append({name: np.asarray(outputs[name]) for name in OUTPUT_NAMES})
+        results.append({name: np.asarray(value) for name, value in outputs.items()})
     return results
 
 
@@ -96,7 +94,7 @@ class VariantParity:
     )
     max_abs_all: dict  # the same over every example
     examples_segmentation_equal: int  # examples whose expected segmentation is identical
-    segmentation_agreement: float  # fraction of pixels with the same expected class
+    segmentation_agreement: float | None  # fraction of pixels with the same class; None: no segmenter
     psnr: float  # try-on vs the float try-on, dB (mean over examples)
     ssim: float
     passed: bool
@@ -110,11 +108,15 @@ def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) ->
     # neighbourhood differently. The max abs differences are therefore taken over
     # the examples whose expected segmentation agrees exactly ("max_abs"); flips are
     # measured by "segmentation_agreement", and "max_abs_all" covers every example.
+    segmented = "expected_segmentation" in reference[0]
     same = [
-        bool(np.array_equal(out["expected_segmentation"], ref["expected_segmentation"]))
+        not segmented or bool(np.array_equal(out["expected_segmentation"], ref["expected_segmentation"]))
         for out, ref in zip(outputs, reference)
     ]
-    float_names = [name for name in OUTPUT_NAMES if name != "expected_segmentation"]
+    float_names = [name for name in reference[0] if name != "expected_segmentation"]
+    missing = [name for name in reference[0] if name not in outputs[0]]
+    if missing:
+        raise ParityError(f"{fmt} {path}: outputs {missing} missing from the exported model")
 
     def worst(pairs):
         return {
@@ -130,10 +132,12 @@ def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) ->
     pairs = list(zip(outputs, reference))
     max_abs_all = worst(pairs)
     max_abs = worst([pair for pair, equal in zip(pairs, same) if equal])
-    agreement = float(
-        np.mean(
-            [np.mean(o["expected_segmentation"] == r["expected_segmentation"]) for o, r in pairs]
-        )
+    # None: the model has no segmenter (priors-conditioned texture network).
+    agreement = (
+        float(np.mean([np.mean(o["expected_segmentation"] == r["expected_segmentation"])
+                       for o, r in pairs]))
+        if segmented
+        else None
     )
     psnrs = [psnr(out["tryon"], ref["tryon"]) for out, ref in zip(outputs, reference)]
     finite = [p for p in psnrs if np.isfinite(p)]
@@ -151,7 +155,7 @@ def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) ->
         if max_abs[name] > limit:
             failures.append(f"max abs difference {max_abs[name]:.3g} on {name!r} > {limit:g}")
     limit = thresholds.get("min_segmentation_agreement")
-    if limit is not None and agreement < limit:
+    if limit is not None and agreement is not None and agreement < limit:
         failures.append(f"expected_segmentation agrees on {agreement:.4%} of pixels < {limit:.2%}")
     limit = thresholds.get("min_psnr")
     if limit is not None and mean_psnr < limit:
@@ -232,7 +236,11 @@ def format_report(report: dict) -> str:
         lines.append(
             f"| {fmt} | {v['file_bytes'] / 1e6:.2f} | {v['max_abs']['tryon']:.3g} | {worst:.3g} | "
             f"{max(v['max_abs_all'].values()):.3g} ({v['examples_segmentation_equal']}/{report['num_examples']} "
-            f"equal) | {v['segmentation_agreement']:.5f} | {v['psnr']:.2f} | {v['ssim']:.4f} | "
+            f"equal) | {_agreement(v['segmentation_agreement'])} | {v['psnr']:.2f} | {v['ssim']:.4f} | "
             f"{'yes' if v['passed'] else 'NO: ' + '; '.join(v['failures'])} |"
         )
     return "\n".join(lines)
+
+
+def _agreement(value) -> str:
+    return "— (no segmenter)" if value is None else f"{value:.5f}"

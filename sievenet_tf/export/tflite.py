@@ -35,11 +35,11 @@ import numpy as np
 import tensorflow as tf
 
 QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
-# Keras layer names (see tryon_model.py and the models) whose ops stay float32
+# Keras layer names (see tryon_model.py and models/sievenet.py) whose ops stay float32
 # in the int8 model: the priors (pixel coordinates), both TPS warps (grid and
 # sampler, layer "cloth_warp" of the warper), the sum theta + delta_theta, the one-hot of the expected
 # segmentation, and the composite of the try-on.
-FLOAT_LAYERS = ("priors", "cloth_warp", "theta_fine", "labels_to_one_hot", "tryon")
+FLOAT_LAYERS = ("priors", "cloth_warp", "theta_fine", "segmentation_one_hot", "tryon")
 
 
 class ExportError(RuntimeError):

@@ -11,30 +11,26 @@ Inputs (NHWC, batch ``B``; the TFLite export fixes ``B = 1``):
 | cloth_mask | (B, H, W, 1) | float32 | [0, 1] garment mask |
 
 Outputs: ``tryon``, ``warped_cloth_coarse``, ``warped_cloth_fine`` (B, H, W, 3) in
-[-1, 1]; ``expected_segmentation`` (B, H, W) int32 model class ids;
-``composition_mask`` (B, H, W, 1) in [0, 1].
+[-1, 1]; ``expected_segmentation`` (B, H, W) int32 model class ids (only when the
+texture network is segmentation-conditioned; the priors-conditioned ablation
+baseline has no segmenter); ``composition_mask`` (B, H, W, 1) in [0, 1].
 
 Inside the graph: parse ids -> model classes (constant lookup table) ->
 :class:`~sievenet_tf.layers.priors.PriorsLayer` (the same code the training
-pipeline uses) -> the three stage networks of a :class:`~sievenet_tf.models.SieveNet`,
-composed as ``SieveNet`` composes them.
-
-The composition is repeated here rather than calling the ``SieveNet`` model
-because its ``SegmentationToOneHot`` uses ``keras.ops.argmax``, which the
-TensorFlow backend writes with a float bitcast and a ``BitwiseAnd`` (to order
--0.0 before 0.0 like NumPy) that TFLite only has as a Flex op;
-:class:`LabelsToOneHot` uses ``tf.argmax`` (``ARG_MAX``) and an ``EQUAL``.
+pipeline uses) -> the :class:`~sievenet_tf.models.SieveNet` model itself, the same
+call that Python inference makes. Nothing of the composition is repeated here.
 """
 
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 from sievenet_tf import labels
-from sievenet_tf.layers.priors import PriorsLayer
+from sievenet_tf.layers.priors import PriorsLayer, priors_options
+from sievenet_tf.run import check_model_matches_config
 
 INPUT_NAMES = ("person", "parse", "keypoints", "cloth", "cloth_mask")
+# Every output a try-on graph can have, in contract order.
 OUTPUT_NAMES = (
     "tryon",
     "warped_cloth_coarse",
@@ -44,30 +40,10 @@ OUTPUT_NAMES = (
 )
 
 
-@keras.saving.register_keras_serializable(package="sievenet_tf")
-class LabelsToOneHot(keras.layers.Layer):
-    """Logits (B, H, W, C) -> (class ids (B, H, W) int32, one-hot (B, H, W, C) float32).
-
-    Equal to ``SegmentationToOneHot`` of :mod:`sievenet_tf.models.sievenet`, written with
-    TensorFlow's ``argmax`` and an equality so that it converts to TFLite builtins
-    (``ARG_MAX``, ``EQUAL``, ``CAST``).
-    """
-
-    def call(self, logits):
-        num_classes = logits.shape[-1]
-        class_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)  # (batch, H, W)
-        classes = tf.range(num_classes, dtype=tf.int32)
-        one_hot = tf.cast(tf.equal(class_ids[..., None], classes), tf.float32)
-        return class_ids, one_hot
-
-    def compute_output_shape(self, shape):
-        return shape[:-1], shape
-
-    def compute_output_spec(self, logits):
-        return (
-            keras.KerasTensor(logits.shape[:-1], dtype="int32"),
-            keras.KerasTensor(logits.shape, dtype="float32"),
-        )
+def output_names(guided: bool) -> tuple[str, ...]:
+    """The try-on graph's outputs; ``guided``: the texture network is conditioned on the
+    expected segmentation (``SieveNet.guided``, ``texture.conditioning="segmentation"``)."""
+    return tuple(n for n in OUTPUT_NAMES if guided or n != "expected_segmentation")
 
 
 def resolve_parse_layout(config, parse_layout: str | None = None) -> str:
@@ -94,13 +70,19 @@ def input_specs(config, batch_size: int | None = 1) -> dict:
     }
 
 
+def build_priors_layer(config, parse_layout: str | None = None, name: str = "priors") -> PriorsLayer:
+    """The in-graph priors of ``config`` for raw parses of ``parse_layout``."""
+    layout = resolve_parse_layout(config, parse_layout)
+    return PriorsLayer(**priors_options(config.data), parse_layout=layout, name=name)
+
+
 def build_tryon_model(
     sievenet, config, parse_layout: str | None = None, batch_size: int | None = 1
 ):
     """Wrap a (trained) :class:`SieveNet` into the end-to-end try-on model.
 
     Args:
-        sievenet: the composed SieveNet (e.g. ``RUN_DIR/sievenet.keras``).
+        sievenet: the composed SieveNet (e.g. ``Run(RUN_DIR).load_sievenet()``).
         config: the run's :class:`~sievenet_tf.config.SieveNetConfig`; the priors
             (keypoint style and radius, body-shape downsampling) are built from it
             exactly as in training.
@@ -110,50 +92,30 @@ def build_tryon_model(
     Returns:
         A functional ``keras.Model`` with the named inputs and outputs of the
         module docstring.
+
+    Raises:
+        sievenet_tf.run.RunError: the model was built for another size or variant
+            than ``config`` says.
     """
-    height, width = config.data.image_size
-    if tuple(sievenet.warper.image_size) != (height, width):
-        raise ValueError(
-            f"the model was built for {tuple(sievenet.warper.image_size)} but the config "
-            f"says data.image_size={tuple(config.data.image_size)}"
-        )
-    if sievenet.warper.prior_channels != config.data.prior_channels:
-        raise ValueError(
-            f"the model expects {sievenet.warper.prior_channels} prior channels but the "
-            f"config builds {config.data.prior_channels}"
-        )
-    layout = resolve_parse_layout(config, parse_layout)
+    check_model_matches_config(sievenet, config, where=f"the model {sievenet.name!r}")
     inputs = {
         name: keras.Input(batch_shape=shape, dtype=dtype, name=name)
         for name, (shape, dtype) in input_specs(config, batch_size).items()
     }
-    priors = PriorsLayer(
-        image_size=(height, width),
-        num_keypoints=config.data.num_keypoints,
-        keypoint_style=config.data.keypoint_style,
-        keypoint_radius=config.data.keypoint_radius,
-        shape_downsample=config.data.shape_downsample,
-        parse_layout=layout,
-        name="priors",
-    )(inputs["person"], inputs["parse"], inputs["keypoints"])
-    warp = sievenet.warper(
-        {"cloth": inputs["cloth"], "cloth_mask": inputs["cloth_mask"], "priors": priors["priors"]}
+    priors = build_priors_layer(config, parse_layout)(
+        inputs["person"], inputs["parse"], inputs["keypoints"]
     )
-    logits = sievenet.segmenter({"priors": priors["priors"], "cloth": inputs["cloth"]})[
-        "segmentation_logits"
-    ]
-    class_ids, one_hot = LabelsToOneHot(name="labels_to_one_hot")(logits)
-    texture = sievenet.texture_translator(
+    outputs = sievenet(
         {
-            "warped_cloth": warp["warped_cloth_fine"],
-            "expected_segmentation": one_hot,
+            "cloth": inputs["cloth"],
+            "cloth_mask": inputs["cloth_mask"],
+            "priors": priors["priors"],
             "texture_priors": priors["texture_priors"],
         }
     )
-    outputs = {**warp, **texture, "expected_segmentation": class_ids}
     # Identity layers give every output its public name in the exported signatures.
     named = {
         name: keras.layers.Identity(name=name, dtype=outputs[name].dtype)(outputs[name])
-        for name in OUTPUT_NAMES
+        for name in output_names(sievenet.guided)
     }
     return keras.Model(inputs=inputs, outputs=named, name="sievenet_tryon")

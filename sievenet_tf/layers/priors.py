@@ -289,3 +289,15 @@ class PriorsLayer(keras.layers.Layer):
             }
         )
         return config
+
+
+def priors_options(data_config) -> dict:
+    """The keyword arguments of :func:`build_priors` / :class:`PriorsLayer` that a
+    :class:`~sievenet_tf.config.DataConfig` sets: the one place that unpacks it."""
+    return {
+        "image_size": tuple(data_config.image_size),
+        "num_keypoints": data_config.num_keypoints,
+        "keypoint_style": data_config.keypoint_style,
+        "keypoint_radius": data_config.keypoint_radius,
+        "shape_downsample": data_config.shape_downsample,
+    }

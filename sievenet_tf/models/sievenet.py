@@ -8,17 +8,27 @@ import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")
 class SegmentationToOneHot(keras.layers.Layer):
-    """Logits (B, H, W, C) -> (class ids (B, H, W) int32, one-hot (B, H, W, C) float32)."""
+    """Logits (B, H, W, C) -> (class ids (B, H, W) int32, one-hot (B, H, W, C) float32).
+
+    Written with TensorFlow's ``argmax`` (int32 output) and an equality so that it
+    lowers to TFLite builtins (``ARG_MAX``, ``EQUAL``, ``CAST``): ``keras.ops.argmax``
+    on the TensorFlow backend adds a float bitcast and a ``BitwiseAnd`` (to order
+    -0.0 before 0.0 like NumPy) that TFLite has only as a Flex op.
+    """
 
     def call(self, logits):
-        # tf.argmax with an int32 output and a one-hot by comparison: both lower to
-        # TFLite builtins (keras.ops.argmax adds a BitwiseAnd that needs Flex).
         labels = tf.argmax(logits, axis=-1, output_type=tf.int32)
         classes = tf.range(logits.shape[-1], dtype=tf.int32)
         return labels, tf.cast(tf.equal(labels[..., None], classes), tf.float32)
 
     def compute_output_shape(self, shape):
         return shape[:-1], shape
+
+    def compute_output_spec(self, logits):
+        return (
+            keras.KerasTensor(logits.shape[:-1], dtype="int32"),
+            keras.KerasTensor(logits.shape, dtype="float32"),
+        )
 
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")
@@ -40,6 +50,11 @@ class SieveNet(keras.Model):
         warper: a :class:`CoarseToFineWarper`.
         segmenter: a :class:`SegmentationMaskGenerator`.
         texture_translator: a :class:`TextureTranslator`.
+
+    Attributes:
+        guided: True when the texture network reads the expected segmentation
+            (SATT); False for the priors-conditioned ablation baseline, which has
+            no segmenter and no ``expected_segmentation`` output.
     """
 
     def __init__(self, warper, segmenter, texture_translator, **kwargs):
@@ -72,7 +87,7 @@ class SieveNet(keras.Model):
         texture_inputs = {"warped_cloth": warp["warped_cloth_fine"], "texture_priors": texture_priors}
         if guided:
             logits = segmenter({"priors": priors, "cloth": cloth})["segmentation_logits"]
-            labels, one_hot = SegmentationToOneHot(name="expected_segmentation")(logits)
+            labels, one_hot = SegmentationToOneHot(name="segmentation_one_hot")(logits)
             texture_inputs["expected_segmentation"] = one_hot
             outputs["segmentation_logits"] = logits
             outputs["expected_segmentation"] = labels
@@ -92,6 +107,7 @@ class SieveNet(keras.Model):
         self.warper = warper
         self.segmenter = segmenter
         self.texture_translator = texture_translator
+        self.guided = guided
 
     def get_config(self):
         return {

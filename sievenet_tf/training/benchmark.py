@@ -29,7 +29,7 @@ def time_stages(preset: str, assignments, steps: int, warmup: int) -> dict:
     from sievenet_tf.config import get_preset, override
     from sievenet_tf.data.source import ArrayDataSource
     from sievenet_tf.models import build_segmenter, build_warper
-    from sievenet_tf.training.stages import STAGE_MODEL_FILES
+    from sievenet_tf.run import Run
     from sievenet_tf.training.trainer import Trainer
 
     config = override(get_preset(preset), list(assignments) + ["train.texture_on_gt_segmentation=false"])
@@ -54,8 +54,8 @@ def time_stages(preset: str, assignments, steps: int, warmup: int) -> dict:
         trainer = Trainer(config, run_dir, ArrayDataSource(examples), log=lambda s: None)
         trainer.prepare_run_dir()
         # the texture stage loads the earlier stages' networks from the run directory
-        build_warper(config).save(os.path.join(run_dir, "models", STAGE_MODEL_FILES["warp"]))
-        build_segmenter(config).save(os.path.join(run_dir, "models", STAGE_MODEL_FILES["segmentation"]))
+        Run(run_dir).save_network("warp", build_warper(config))
+        Run(run_dir).save_network("segmentation", build_segmenter(config))
         for stage_name in ("warp", "segmentation", "texture"):
             step, iterator = trainer.build_step_for_benchmark(stage_name)
             for _ in range(warmup):

@@ -15,10 +15,10 @@ import time
 
 import tensorflow as tf
 
+from sievenet_tf.cli_util import run_main
 from sievenet_tf.config import get_preset
 from sievenet_tf.data import pipeline
 from sievenet_tf.data.benchmark import benchmark_readers
-from sievenet_tf.data.errors import DataError
 from sievenet_tf.models import build_sievenet
 
 
@@ -119,16 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        with pipeline.data_errors():
-            run(args)
-    except DataError as e:
-        print(f"benchmark_data.py: {e}", file=sys.stderr)
-        return 1
-    except ValueError as e:
-        print(f"benchmark_data.py: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return run_main("benchmark_data.py", lambda log: _main(args))
+
+
+def _main(args) -> None:
+    with pipeline.data_errors():
+        run(args)
 
 
 if __name__ == "__main__":

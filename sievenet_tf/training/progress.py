@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 
 def format_duration(seconds: float) -> str:
@@ -45,3 +46,29 @@ class Progress:
         if self.interactive:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def format_summary(run_dir, reports, seconds) -> str:
+    """The end-of-training summary: steps and held-out totals per stage, where things are."""
+    lines = [f"\ndone in {format_duration(seconds)} — run directory {run_dir}"]
+    for report in reports:
+        final = ", ".join(f"{k}={v:.4f}" for k, v in report.final_terms.items())
+        before = report.heldout_before.get("total")
+        after = report.heldout_after.get("total")
+        heldout = (
+            f"; held-out total {before:.4f} -> {after:.4f}"
+            if before is not None and after is not None
+            else ""
+        )
+        lines.append(f"  {report.stage}: steps {report.start_step}->{report.end_step}{heldout}")
+        if final:
+            lines.append(f"    final: {final}")
+    lines.append(
+        f"  checkpoints: {run_dir}/checkpoints/  models: {run_dir}/models/  images: {run_dir}/images/"
+    )
+    if (Path(run_dir) / "sievenet.keras").exists():
+        lines.append(
+            f"  try-on model: {run_dir}/sievenet.keras (export with export/export.py --run {run_dir})"
+        )
+    lines.append(f"  TensorBoard: tensorboard --logdir {run_dir}/tensorboard")
+    return "\n".join(lines)

@@ -8,19 +8,10 @@ trainer reduces them with the global batch size.
 
 from __future__ import annotations
 
-import keras
 import tensorflow as tf
 
-from sievenet_tf import keys, losses
+from sievenet_tf import keys, labels, losses
 from sievenet_tf.models import build_segmenter, build_texture_translator, build_warper
-
-STAGES = ("warp", "segmentation", "texture")
-# File name of each stage's trained network inside RUN_DIR/models/.
-STAGE_MODEL_FILES = {
-    "warp": "warper.keras",
-    "segmentation": "segmenter.keras",
-    "texture": "texture_translator.keras",
-}
 
 
 def _warp_inputs(batch):
@@ -59,6 +50,7 @@ class WarpStage:
             push=weights.pgm_push,
             align=weights.pgm_align,
             push_k=weights.push_k,
+            push_stop_gradient_coarse=weights.push_stop_gradient_coarse,
         )
         return terms, outputs
 
@@ -69,8 +61,6 @@ class SegmentationStage:
     name = "segmentation"
 
     def __init__(self, config, vgg, frozen=None):
-        from sievenet_tf import labels
-
         self.config = config
         self.segmenter = build_segmenter(config)
         self.networks = {"segmenter": self.segmenter}
@@ -194,12 +184,3 @@ def stage_requirements(config, stage: str) -> list[str]:
         return ["warp", "segmentation"]
     return []
 
-
-def load_stage_network(run_dir, stage: str):
-    """Load the trained network of ``stage`` from ``RUN_DIR/models``."""
-    path = run_dir / "models" / STAGE_MODEL_FILES[stage]
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} not found: train the {stage!r} stage first (--stage {stage} or --stage all)"
-        )
-    return keras.saving.load_model(path)

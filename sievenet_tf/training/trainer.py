@@ -1,16 +1,13 @@
 """The training loop: one ``tf.function`` step per stage under a ``tf.distribute``
 strategy, checkpoints that make resume exact, and what the user sees.
 
-Layout of a run directory::
+The run directory's layout is :mod:`sievenet_tf.run`'s; the trainer writes into
+it through :class:`~sievenet_tf.run.Run`.
 
-    RUN_DIR/config.json                 resolved config, written before step 0
-    RUN_DIR/checkpoints/<stage>/        tf.train.CheckpointManager per stage
-    RUN_DIR/models/<network>.keras      trained stage networks (after each stage)
-    RUN_DIR/sievenet.keras              the composed try-on model (all stages done)
-    RUN_DIR/logs/<stage>.jsonl          loss terms and learning rate per logged step
-    RUN_DIR/logs/<stage>_heldout.json   held-out loss terms before and after the stage
-    RUN_DIR/images/<stage>_<step>.png   image grids
-    RUN_DIR/tensorboard/<stage>/        TensorBoard scalars and images
+Interruption: SIGINT / SIGTERM set a flag that is checked after every step and
+between the phases of a stage (set-up, held-out evaluation, saving). The run
+stops at the next check, saving the checkpoint of the steps done in this
+process, and raises :class:`TrainingInterrupted`. A second signal stops at once.
 """
 
 from __future__ import annotations
@@ -29,21 +26,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sievenet_tf import keys
-from sievenet_tf.models import VggFeatures, build_sievenet
+from sievenet_tf import atomic, keys
+from sievenet_tf.models import VggFeatures
+from sievenet_tf.run import STAGE_NETWORKS, STAGES, Run, RunError, RunExistsError
 from sievenet_tf.training import distribute
 from sievenet_tf.training.progress import Progress, format_duration
 from sievenet_tf.training.schedules import ConstantThenLinearDecay
-from sievenet_tf.training.stages import (
-    STAGE_CLASSES,
-    STAGE_MODEL_FILES,
-    STAGES,
-    load_stage_network,
-    stage_requirements,
-)
+from sievenet_tf.training.stages import STAGE_CLASSES, stage_requirements
 from sievenet_tf.visualization import save_png, tryon_grid
-
-_NETWORK_OF_STAGE = {"warp": "warper", "segmentation": "segmenter", "texture": "texture_translator"}
 
 
 class TrainingInterrupted(Exception):
@@ -66,6 +56,20 @@ class StageReport:
     image: str | None = None
 
 
+@dataclass
+class _StageState:
+    """What one stage's training needs, built by :meth:`Trainer._setup_stage`."""
+
+    name: str
+    stage: object
+    optimizer: object
+    variables: list
+    schedule: object
+    step: tf.Variable
+    checkpoint: tf.train.Checkpoint
+    manager: tf.train.CheckpointManager | None = None
+
+
 def _to_numpy_dict(values):
     return {k: float(v) for k, v in values.items()}
 
@@ -86,7 +90,8 @@ class Trainer:
 
     def __init__(self, config, run_dir, data, strategy=None, resume=False, log=print, vgg=None):
         self.config = config
-        self.run_dir = Path(run_dir)
+        self.run = Run(run_dir)
+        self.run_dir = self.run.directory
         self.data = data
         self.strategy = strategy or tf.distribute.get_strategy()
         self.resume = resume
@@ -101,24 +106,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ setup
     def prepare_run_dir(self):
-        """Create the run directory and write ``config.json`` before step 0."""
-        config_path = self.run_dir / "config.json"
-        if not self.is_chief:
-            return  # only the chief reads and writes the run directory
-        if config_path.exists():
-            from sievenet_tf.config import SieveNetConfig
-
-            existing = SieveNetConfig.load(config_path)
-            if not self.resume and (self.run_dir / "checkpoints").exists():
-                raise FileExistsError(
-                    f"{self.run_dir} already holds a run; pass --resume to continue it or "
-                    "choose another --out"
-                )
-            if self.resume and existing.to_dict() != self.config.to_dict():
-                self.log(f"note: config differs from {config_path}; using the new one and rewriting it")
-        for sub in ("checkpoints", "models", "logs", "images", "tensorboard"):
-            (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
-        self.config.save(config_path)
+        """Check the run directory against the config, then create it and write
+        ``config.json`` (chief only); see :meth:`sievenet_tf.run.Run.create`."""
+        changed = self.run.create(self.config, resume=self.resume, write=self.is_chief)
+        if changed:
+            self.log(f"note: resuming with a changed schedule: {'; '.join(changed)}")
 
     def _vgg_features(self):
         if self._vgg is None:
@@ -142,168 +134,211 @@ class Trainer:
     # --------------------------------------------------------------- training
     def train(self, stages=STAGES):
         """Train ``stages`` in order; return a list of :class:`StageReport`."""
-        self.prepare_run_dir()
-        reports = []
+        unknown = [s for s in stages if s not in STAGE_CLASSES]
+        if unknown:
+            raise ValueError(f"stage must be one of {STAGES}, got {unknown[0]!r}")
+        self._stop_signal = None
         previous = {
             signal.SIGINT: signal.signal(signal.SIGINT, self._on_signal),
             signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_signal),
         }
+        reports = []
         try:
+            self.prepare_run_dir()
             for stage in stages:
+                self._stop_if_signalled(None, f"before the {stage} stage")
                 reports.append(self.train_stage(stage))
+            if self.is_chief and not self.run.missing_stages():
+                self._stop_if_signalled(None, "before composing the try-on model")
+                self.save_sievenet()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-        needed = ["warp", "texture"] + (
-            ["segmentation"] if self.config.texture.conditioning == "segmentation" else []
-        )
-        if self.is_chief and all((self.run_dir / "models" / STAGE_MODEL_FILES[s]).exists() for s in needed):
-            self.save_sievenet()
         return reports
 
     def _on_signal(self, signum, frame):
         if self._stop_signal is not None:  # second signal: stop now
             raise KeyboardInterrupt
         self._stop_signal = signum
-        self.log(f"\nreceived {signal.Signals(signum).name}: saving a checkpoint after this step ...")
+        self.log(f"\nreceived {signal.Signals(signum).name}: stopping at the next step boundary "
+                 "and saving a checkpoint ...")
+
+    def _stop_if_signalled(self, state, where, trained_here=False):
+        """Raise :class:`TrainingInterrupted` if a signal arrived; save first when
+        steps were trained in this process since the last checkpoint."""
+        if self._stop_signal is None:
+            return
+        saved = None
+        if state is not None and state.manager is not None and trained_here:
+            saved = state.manager.save(checkpoint_number=int(state.step.numpy()))
+        elif state is not None and state.manager is not None:
+            saved = state.manager.latest_checkpoint
+        where = (f" {where}" if where else "") + (
+            f" at step {int(state.step.numpy())}" if state is not None else ""
+        )
+        raise TrainingInterrupted(
+            f"[{state.name if state else 'train'}] interrupted{where}; "
+            + (f"checkpoint saved to {saved}. " if saved else "no new checkpoint needed. ")
+            + "Continue with --resume."
+        )
 
     def train_stage(self, stage_name):
-        if stage_name not in STAGE_CLASSES:
-            raise ValueError(f"stage must be one of {STAGES}, got {stage_name!r}")
+        """Train one stage to its configured step count (resuming if checkpointed)."""
         config = self.config
-        strategy = self.strategy
-        global_batch = config.train.batch_size
-        if global_batch % strategy.num_replicas_in_sync:
+        if config.train.batch_size % self.strategy.num_replicas_in_sync:
             raise ValueError(
-                f"train.batch_size={global_batch} must be divisible by the "
-                f"{strategy.num_replicas_in_sync} replicas"
+                f"train.batch_size={config.train.batch_size} must be divisible by the "
+                f"{self.strategy.num_replicas_in_sync} replicas"
             )
+        state = self._setup_stage(stage_name)
+        self._stop_if_signalled(state, "during set-up")
+        start_step = self._restore(state)
+        total_steps = state.stage.steps
+        if start_step >= total_steps:
+            self.log(f"[{stage_name}] already complete ({start_step}/{total_steps} steps)")
+            self._finish_stage(state)
+            return StageReport(stage_name, start_step, start_step, 0.0, image=None)
 
-        stage, optimizer, variables, schedule, step_var, checkpoint = self._setup_stage(stage_name)
-        total_steps = stage.steps
+        heldout = self._read_heldout(stage_name)
+        if "before" not in heldout:
+            heldout["before"] = self.evaluate_stage(state.stage)
+            self._write_heldout(stage_name, heldout)
+        self._stop_if_signalled(state, "after the held-out evaluation")
 
-        manager = self._checkpoint_manager(checkpoint, stage_name)
-        latest = tf.train.latest_checkpoint(self.run_dir / "checkpoints" / stage_name)
+        started = time.monotonic()
+        terms, image_path = self._train_loop(state, start_step, total_steps)
+        seconds = time.monotonic() - started
+
+        heldout["after"] = self.evaluate_stage(state.stage)
+        self._write_heldout(stage_name, heldout)
+        self._finish_stage(state)
+        self.log(
+            f"[{stage_name}] {total_steps - start_step} steps in {format_duration(seconds)}; "
+            f"held-out total {heldout['before'].get('total', float('nan')):.4f} -> "
+            f"{heldout['after'].get('total', float('nan')):.4f}"
+        )
+        return StageReport(
+            stage_name, start_step, total_steps, seconds, terms, heldout["before"],
+            heldout["after"], str(image_path) if image_path else None,
+        )
+
+    def _restore(self, state) -> int:
+        """Attach the checkpoint manager, restore the latest checkpoint; the start step."""
+        stage_name = state.name
+        state.manager = self._checkpoint_manager(state.checkpoint, stage_name)
+        latest = tf.train.latest_checkpoint(self.run.checkpoint_dir(stage_name))
         if latest and not self.resume and self.is_chief:
-            raise FileExistsError(
-                f"{self.run_dir}/checkpoints/{stage_name} already has checkpoints; pass --resume"
+            raise RunExistsError(
+                f"{self.run.checkpoint_dir(stage_name)} already has checkpoints; pass --resume"
             )
         if latest:
             try:
-                checkpoint.restore(latest).assert_existing_objects_matched()
+                state.checkpoint.restore(latest).assert_existing_objects_matched()
             except AssertionError as e:
                 # Checkpoints follow the networks' structure; after a code change
                 # that reorders layers they no longer line up. Never train on top.
-                raise ValueError(
+                raise RunError(
                     f"{latest} does not match the {stage_name} networks built by this code "
                     f"(the model code or config changed since it was written): "
                     f"{str(e).splitlines()[0][:200]}. The trained networks in "
                     f"{self.run_dir / 'models'} still load; train later stages with "
                     f"--stage, or start a new --out"
                 ) from None
-            self.log(f"[{stage_name}] resumed from {latest} at step {int(step_var.numpy())}")
-        start_step = int(step_var.numpy())
-        log_path = self.run_dir / "logs" / f"{stage_name}.jsonl"
+            self.log(f"[{stage_name}] resumed from {latest} at step {int(state.step.numpy())}")
+        start_step = int(state.step.numpy())
         if self.is_chief:
-            _truncate_log(log_path, start_step)
+            self._truncate_log(self.run.log_path(stage_name), start_step)
+        return start_step
 
-        if start_step >= total_steps:
-            self.log(f"[{stage_name}] already complete ({start_step}/{total_steps} steps)")
-            self.trained_networks[stage_name] = stage.networks[_NETWORK_OF_STAGE[stage_name]]
-            self._save_stage_network(stage, stage_name)
-            return StageReport(stage_name, start_step, start_step, 0.0, image=None)
-
-        heldout_path = self.run_dir / "logs" / f"{stage_name}_heldout.json"
-        heldout = json.loads(heldout_path.read_text()) if heldout_path.exists() else {}
-        if "before" not in heldout:
-            heldout["before"] = self.evaluate_stage(stage)
-            if self.is_chief:
-                heldout_path.write_text(json.dumps(heldout, indent=2))
-
-        dataset = strategy.distribute_datasets_from_function(
-            lambda context: self.data.train_dataset(context, global_batch, start_step)
+    def _train_loop(self, state, start_step, total_steps):
+        """Steps ``start_step`` .. ``total_steps``; (last terms, last image path)."""
+        config, stage_name, stage = self.config, state.name, state.stage
+        dataset = self.strategy.distribute_datasets_from_function(
+            lambda context: self.data.train_dataset(context, config.train.batch_size, start_step)
         )
         iterator = iter(dataset)
         step_fns = {}
-
-        def step_function(use_triplet):
-            if use_triplet not in step_fns:
-                step_fns[use_triplet] = self._make_step(stage, optimizer, variables, use_triplet)
-            return step_fns[use_triplet]
-
         writer = (
-            tf.summary.create_file_writer(str(self.run_dir / "tensorboard" / stage_name))
+            tf.summary.create_file_writer(str(self.run.tensorboard_dir(stage_name)))
             if self.is_chief
             else tf.summary.create_noop_writer()
         )
         progress = Progress(stage_name, total_steps, start=start_step) if self.is_chief else None
         triplet = config.triplet
-        started = time.monotonic()
-        terms = {}
-        image_path = None
-        step = start_step
-        self._stop_signal = None
+        terms, image_path, step = {}, None, start_step
         try:
             while step < total_steps:
                 use_triplet = stage_name == "texture" and step >= triplet.start_step
                 if use_triplet and (step - triplet.start_step) % triplet.refresh_every == 0:
                     stage.refresh_snapshot()
-                terms = _to_numpy_dict(step_function(use_triplet)(iterator))
-                bad = [name for name, value in terms.items() if not math.isfinite(value)]
-                if bad:
-                    raise NonFiniteLossError(
-                        f"[{stage_name}] step {step + 1}: loss term '{stage_name}/{bad[0]}' is "
-                        f"{terms[bad[0]]}; stopped without saving. Last good checkpoint: "
-                        f"{manager.latest_checkpoint or 'none'}"
+                if use_triplet not in step_fns:
+                    step_fns[use_triplet] = self._make_step(
+                        stage, state.optimizer, state.variables, use_triplet
                     )
+                terms = _to_numpy_dict(step_fns[use_triplet](iterator))
+                self._check_finite(stage_name, step + 1, terms, state.manager)
                 step += 1
-                step_var.assign(step)
-                learning_rate = float(schedule(step - 1))
-                if step % config.train.log_every == 0 or step == total_steps or step == start_step + 1:
+                state.step.assign(step)
+                learning_rate = float(state.schedule(step - 1))
+                last = step == total_steps
+                if step % config.train.log_every == 0 or last or step == start_step + 1:
                     if self.is_chief:
-                        self._log_step(log_path, writer, stage_name, step, terms, learning_rate)
+                        self._log_step(writer, stage_name, step, terms, learning_rate)
                         progress.update(step, {k: terms[k] for k in list(terms)[:4]})
-                if step % config.train.image_every == 0 or step == total_steps:
+                if step % config.train.image_every == 0 or last:
                     image_path = self.write_images(stage, stage_name, step, writer)
-                if step % config.train.checkpoint_every == 0 or step == total_steps:
-                    manager.save(checkpoint_number=step)
-                if self._stop_signal is not None:
-                    manager.save(checkpoint_number=step)
-                    raise TrainingInterrupted(
-                        f"[{stage_name}] interrupted at step {step}; checkpoint saved to "
-                        f"{manager.latest_checkpoint}. Continue with --resume."
-                    )
+                saved = step % config.train.checkpoint_every == 0 or last
+                if saved:
+                    state.manager.save(checkpoint_number=step)
+                self._stop_if_signalled(state, "", trained_here=not saved)
         finally:
             if progress is not None:
                 progress.close()
             writer.flush()
+        return terms, image_path
 
-        seconds = time.monotonic() - started
-        self.trained_networks[stage_name] = stage.networks[_NETWORK_OF_STAGE[stage_name]]
-        heldout["after"] = self.evaluate_stage(stage)
+    @staticmethod
+    def _check_finite(stage_name, step, terms, manager):
+        bad = [name for name, value in terms.items() if not math.isfinite(value)]
+        if bad:
+            raise NonFiniteLossError(
+                f"[{stage_name}] step {step}: loss term '{stage_name}/{bad[0]}' is "
+                f"{terms[bad[0]]}; stopped without saving. Last good checkpoint: "
+                f"{manager.latest_checkpoint or 'none'}"
+            )
+
+    def _finish_stage(self, state):
+        """Keep the trained network, save it (chief) and clean a worker's scratch."""
+        network = state.stage.networks[STAGE_NETWORKS[state.name]]
+        self.trained_networks[state.name] = network
         if self.is_chief:
-            heldout_path.write_text(json.dumps(heldout, indent=2))
-        self._save_stage_network(stage, stage_name)
-        self._cleanup_worker_dir(stage_name)
-        self.log(
-            f"[{stage_name}] {step - start_step} steps in {format_duration(seconds)}; "
-            f"held-out total {heldout['before'].get('total', float('nan')):.4f} -> "
-            f"{heldout['after'].get('total', float('nan')):.4f}"
-        )
-        return StageReport(
-            stage_name, start_step, step, seconds, terms, heldout["before"], heldout["after"],
-            str(image_path) if image_path else None,
-        )  # fmt: skip
+            self.run.save_network(state.name, network)
+        self._cleanup_worker_dir(state.name)
 
-    def _setup_stage(self, stage_name):
+    def _read_heldout(self, stage_name) -> dict:
+        path = self.run.heldout_path(stage_name)
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            # Written atomically, so only a foreign edit can break it: recompute.
+            self.log(f"note: {path} is not valid JSON; the held-out numbers are recomputed")
+            return {}
+
+    def _write_heldout(self, stage_name, heldout):
+        if self.is_chief:
+            atomic.write_json(self.run.heldout_path(stage_name), heldout)
+
+    def _setup_stage(self, stage_name) -> _StageState:
         """Build the stage, its optimizer and checkpoint under the strategy's scope."""
         config, strategy = self.config, self.strategy
         with strategy.scope():
             frozen = {}
             for required in stage_requirements(config, stage_name):
-                network = load_stage_network(self.run_dir, required)
+                network = self.run.load_network(required)
                 network.trainable = False
-                frozen[_NETWORK_OF_STAGE[required]] = network
+                frozen[STAGE_NETWORKS[required]] = network
             vgg = self._vgg_features() if self._needs_vgg(stage_name) else None
             stage = STAGE_CLASSES[stage_name](config, vgg, frozen)
             total_steps = stage.steps
@@ -327,17 +362,17 @@ class Trainer:
             if stage_name == "texture":
                 trackables["snapshot"] = stage.snapshot
             checkpoint = tf.train.Checkpoint(optimizer=optimizer, step=step_var, **trackables)
-
-        return stage, optimizer, variables, schedule, step_var, checkpoint
+        return _StageState(stage_name, stage, optimizer, variables, schedule, step_var, checkpoint)
 
     def build_step_for_benchmark(self, stage_name):
         """(compiled train step, distributed iterator) of a stage, for timing."""
-        stage, optimizer, variables, *_ = self._setup_stage(stage_name)
+        state = self._setup_stage(stage_name)
         global_batch = self.config.train.batch_size
         dataset = self.strategy.distribute_datasets_from_function(
             lambda context: self.data.train_dataset(context, global_batch, 0)
         )
-        return self._make_step(stage, optimizer, variables, use_triplet=False), iter(dataset)
+        step = self._make_step(state.stage, state.optimizer, state.variables, use_triplet=False)
+        return step, iter(dataset)
 
     def _make_step(self, stage, optimizer, variables, use_triplet):
         strategy = self.strategy
@@ -377,7 +412,7 @@ class Trainer:
 
     # -------------------------------------------------------- checkpoints etc
     def _checkpoint_manager(self, checkpoint, stage_name):
-        directory = self.run_dir / "checkpoints" / stage_name
+        directory = self.run.checkpoint_dir(stage_name)
         if not self.is_chief:
             # Every worker must take part in saving; only the chief's copy is kept.
             directory = self._worker_dir() / stage_name
@@ -392,40 +427,53 @@ class Trainer:
         if not self.is_chief:
             shutil.rmtree(self._worker_dir(), ignore_errors=True)
 
-    def _save_stage_network(self, stage, stage_name):
-        if not self.is_chief:
-            return
-        network = stage.networks[_NETWORK_OF_STAGE[stage_name]]
-        path = self.run_dir / "models" / STAGE_MODEL_FILES[stage_name]
-        temporary = path.with_name(path.stem + ".tmp.keras")
-        network.save(temporary)
-        os.replace(temporary, path)
-
     def save_sievenet(self):
         """Compose the trained stage networks into ``RUN_DIR/sievenet.keras``."""
-        guided = self.config.texture.conditioning == "segmentation"
-        networks = {
-            stage: load_stage_network(self.run_dir, stage)
-            for stage in STAGES
-            if guided or stage != "segmentation"
-        }
-        model = build_sievenet(
-            self.config, networks["warp"], networks.get("segmentation"), networks["texture"]
-        )
-        path = self.run_dir / "sievenet.keras"
-        temporary = path.with_name("sievenet.tmp.keras")
-        model.save(temporary)
-        os.replace(temporary, path)
+        path = self.run.save_sievenet()
         self.log(f"saved the composed try-on model to {path}")
         return path
 
-    def _log_step(self, log_path, writer, stage_name, step, terms, learning_rate):
-        with open(log_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"step": step, "learning_rate": learning_rate, **terms}) + "\n")
+    def _log_step(self, writer, stage_name, step, terms, learning_rate):
+        record = json.dumps({"step": step, "learning_rate": learning_rate, **terms}) + "\n"
+        # One write of one line to an O_APPEND file: a kill leaves at most a torn
+        # last line, which _truncate_log drops on resume.
+        descriptor = os.open(self.run.log_path(stage_name), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, record.encode("utf-8"))
+        finally:
+            os.close(descriptor)
         with writer.as_default(step=step):
             for name, value in terms.items():
                 tf.summary.scalar(f"{stage_name}/{name}", value)
             tf.summary.scalar(f"{stage_name}/learning_rate", learning_rate)
+
+    def _truncate_log(self, path, last_step):
+        """Drop log records written after the checkpoint we resume from.
+
+        A torn final line (what a kill during a write leaves) is skipped with a
+        notice; a malformed line elsewhere means the file was edited, and stops
+        the run naming the file and line.
+        """
+        if not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        kept = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                step = int(record["step"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                if number == len(lines):
+                    self.log(f"note: {path}:{number}: skipped a torn last record (an interrupted write)")
+                    continue
+                raise RunError(
+                    f"{path}:{number}: not a log record ({line[:80]!r}); remove the line or the file"
+                ) from None
+            if step <= last_step:
+                kept.append(line)
+        atomic.write_text(path, "".join(line + "\n" for line in kept))
 
     # ------------------------------------------------------ evaluation/images
     def eval_batches(self):
@@ -473,7 +521,7 @@ class Trainer:
         else:
             columns["target"] = batch[keys.CLOTH_WORN]
         grid = tryon_grid(columns)
-        path = self.run_dir / "images" / f"{stage_name}_{step:07d}.png"
+        path = self.run.image_path(stage_name, step)
         save_png(path, grid)
         with writer.as_default(step=step):
             tf.summary.image(f"{stage_name}/grid", grid[None], step=step)
@@ -483,11 +531,3 @@ class Trainer:
 def _tensors(batch):
     """Numeric entries of a numpy batch as tensors (names and other strings dropped)."""
     return {k: tf.convert_to_tensor(v) for k, v in batch.items() if np.asarray(v).dtype.kind not in "OSU"}
-
-
-def _truncate_log(path, last_step):
-    """Drop log lines written after the checkpoint we resume from."""
-    if not path.exists():
-        return
-    kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= last_step]
-    path.write_text("".join(line + "\n" for line in kept))

@@ -175,3 +175,24 @@ def test_format_list_parsing():
     assert parse_formats("all") == list(FORMATS)
     with pytest.raises(ValueError, match="unknown"):
         parse_formats("fp32,onnx")
+
+
+def test_a_failed_export_leaves_the_previous_one_untouched(tmp_path):
+    from sievenet_tf.export.exporter import export_run
+    from tests.export.helpers import make_data, make_run
+
+    run = make_run(tmp_path / "run")
+    data = make_data(tmp_path / "data", num_train=2, num_test=2)
+    out = tmp_path / "export"
+    first = export_run(run, out, ["fp32"], calibration_data=data, num_calibration=2, num_parity=2,
+                       log=lambda line: None)
+    assert first["passed"] and first["export_dir"] == str(out)
+    contract = (out / "model_contract.json").read_bytes()
+    failed = export_run(run, out, ["fp32"], calibration_data=data, num_calibration=2, num_parity=2,
+                        thresholds={"fp32": {"max_abs": -1.0}}, log=lambda line: None)
+    assert not failed["passed"]
+    assert failed["export_dir"] == str(out) + ".rejected"
+    assert (out / "model_contract.json").read_bytes() == contract
+    assert (tmp_path / "export.rejected" / "parity_report.md").is_file()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")]
+    assert leftovers == []

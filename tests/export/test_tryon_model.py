@@ -9,7 +9,6 @@ from sievenet_tf import labels
 from sievenet_tf.export.tryon_model import (
     INPUT_NAMES,
     OUTPUT_NAMES,
-    LabelsToOneHot,
     build_tryon_model,
     resolve_parse_layout,
 )
@@ -57,18 +56,29 @@ def test_matches_sievenet_on_pipeline_priors(tiny_config, rng):
     expected = sievenet({"cloth": inputs["cloth"], "cloth_mask": inputs["cloth_mask"],
                          "priors": priors["priors"], "texture_priors": priors["texture_priors"]})  # fmt: skip
     got = model(inputs)
+    assert sorted(got) == sorted(OUTPUT_NAMES)
     for name in OUTPUT_NAMES:
         np.testing.assert_allclose(
             np.asarray(got[name]), np.asarray(expected[name]), atol=1e-5, err_msg=name
         )
 
 
-def test_one_hot_equals_sievenet_layer(rng):
+def test_one_hot_layer_matches_numpy(rng):
     logits = rng.normal(size=(2, 8, 6, 5)).astype("float32")
-    ids, one_hot = LabelsToOneHot()(logits)
-    ref_ids, ref_one_hot = SegmentationToOneHot()(logits)
-    np.testing.assert_array_equal(np.asarray(ids), np.asarray(ref_ids))
-    np.testing.assert_array_equal(np.asarray(one_hot), np.asarray(ref_one_hot))
+    ids, one_hot = SegmentationToOneHot()(logits)
+    expected_ids = np.argmax(logits, axis=-1)
+    np.testing.assert_array_equal(np.asarray(ids), expected_ids)
+    np.testing.assert_array_equal(np.asarray(one_hot), np.eye(5, dtype="float32")[expected_ids])
+
+
+def test_priors_conditioned_model_has_no_segmentation_output(tiny_config, rng):
+    from sievenet_tf.config import override
+
+    config = override(tiny_config, ['texture.conditioning="priors"', "warp.fine_stage=false"])
+    sievenet = build_sievenet(config)
+    assert sievenet.segmenter is None and not sievenet.guided
+    outputs = build_tryon_model(sievenet, config, batch_size=1)(_inputs(config, rng))
+    assert sorted(outputs) == sorted(n for n in OUTPUT_NAMES if n != "expected_segmentation")
 
 
 def test_parse_layout_and_size_checks(tiny_config):

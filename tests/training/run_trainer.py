@@ -51,15 +51,18 @@ def main():
 
     from sievenet_tf.config import get_preset, override
     from sievenet_tf.data.source import ArrayDataSource
+    from sievenet_tf.run import STAGE_NETWORKS
     from sievenet_tf.training import distribute
     from sievenet_tf.training.trainer import Trainer, TrainingInterrupted
 
     if args.cpu_devices > 1:
         distribute.split_cpu_devices(args.cpu_devices)
     tf.config.experimental.enable_op_determinism()
+    # --steps 0 dumps the initial weights (a run of 0 steps is refused by the config).
+    steps = max(args.steps, 1)
     config = override(get_preset("tiny"), [
-        f"train.warp_steps={args.steps}", f"train.texture_steps={args.steps}",
-        f"train.segmentation_steps={args.steps}",
+        f"train.warp_steps={steps}", f"train.texture_steps={steps}",
+        f"train.segmentation_steps={steps}",
         f"train.checkpoint_every={args.checkpoint_every}", "train.log_every=1",
         "train.image_every=1000", "train.batch_size=4", "train.texture_on_gt_segmentation=true",
         "triplet.start_step=2", "triplet.refresh_every=2", *args.set,
@@ -69,14 +72,21 @@ def main():
     data = ArrayDataSource(random_examples(config, 16, seed=1), random_examples(config, 4, seed=2))
     trainer = Trainer(config, args.out, data, strategy, resume=args.resume,
                       log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
-    try:
-        trainer.train(args.stages.split(","))
-    except TrainingInterrupted as e:
-        print(e, file=sys.stderr)
-        return 130
+    if args.steps == 0:
+        networks = {}
+        for stage in args.stages.split(","):
+            state = trainer._setup_stage(stage)
+            networks[stage] = state.stage.networks[STAGE_NETWORKS[stage]]
+    else:
+        try:
+            trainer.train(args.stages.split(","))
+        except TrainingInterrupted as e:
+            print(e, file=sys.stderr)
+            return 130
+        networks = trainer.trained_networks
     if args.dump:
         weights = {}
-        for stage, model in trainer.trained_networks.items():
+        for stage, model in networks.items():
             for variable in model.weights:
                 weights[f"{stage}/{variable.path}"] = np.asarray(variable.numpy())
         np.savez(args.dump, **weights)

@@ -69,3 +69,49 @@ def test_bad_arguments_are_reported_in_one_line(tmp_path, capsys):
     assert "unknown key 'nope'" in capsys.readouterr().err
     assert main(["--out", str(tmp_path), "--config", str(tmp_path / "missing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--steps", "-5"], "argument --steps: must be >= 1, got -5"),
+    (["--steps", "0"], "argument --steps: must be >= 1, got 0"),
+    (["--batch-size", "0"], "argument --batch-size: must be >= 1, got 0"),
+])
+def test_bad_numbers_are_refused_before_the_run_directory_exists(flags, message, tmp_path, capsys):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(out), *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("field", ["train.log_every", "train.checkpoint_every", "train.image_every"])
+def test_zero_cadences_are_refused_before_the_run_directory_exists(field, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["--out", str(out), "--set", f"{field}=0"]) == 2
+    assert f"{field} must be an integer >= 1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_out_on_a_file_is_one_line_before_the_data_loads(tmp_path, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    assert main(["--data", str(tmp_path / "no-data"), "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert "exists and is not a directory" in err and "Traceback" not in err
+    assert main(["--data", str(tmp_path / "no-data"), "--out", str(blocker / "run")]) == 2
+    assert "cannot write there" in capsys.readouterr().err
+
+
+def test_resume_with_another_preset_keeps_the_run_intact(dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["--data", str(dataset), "--out", str(out), "--preset", "tiny", "--stage", "warp",
+                 "--steps", "1", "--batch-size", "4"]) == 0
+    before = (out / "config.json").read_bytes()
+    code = main(["--data", str(dataset), "--out", str(out), "--preset", "small_128x96", "--resume"])
+    err = capsys.readouterr().err
+    assert code == 2 and "data.image_size: [64, 48] -> [128, 96]" in err
+    assert (out / "config.json").read_bytes() == before
+    # A plain --resume continues with the run's own config.
+    assert main(["--data", str(dataset), "--out", str(out), "--stage", "warp", "--resume"]) == 0
+    assert "already complete" in capsys.readouterr().err

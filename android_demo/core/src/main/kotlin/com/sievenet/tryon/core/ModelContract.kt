@@ -205,7 +205,7 @@ data class ModelContract(
             )
         }
 
-        private fun parseTensors(array: JsonArray): List<TensorSpec> {
+        private fun parseTensors(array: JsonArrayView): List<TensorSpec> {
             if (array.size == 0) throw JsonException("${array.path}: is empty")
             val specs = ArrayList<TensorSpec>()
             for (i in 0 until array.size) {
@@ -236,7 +236,7 @@ data class ModelContract(
             return specs
         }
 
-        private fun parseLabelSet(key: String, entry: JsonObject): LabelSet {
+        private fun parseLabelSet(key: String, entry: JsonObjectView): LabelSet {
             val names = entry.array("names").strings()
             val colors = entry.arrayOrNull("colors")?.let { array ->
                 (0 until array.size).map { i ->

@@ -64,7 +64,7 @@ data class SampleIndex(
             )
         }
 
-        private fun entries(array: JsonArray): List<SampleEntry> = (0 until array.size).map { i ->
+        private fun entries(array: JsonArrayView): List<SampleEntry> = (0 until array.size).map { i ->
             val entry = array.obj(i)
             val id = entry.string("id")
             SampleEntry(id = id, dir = entry.string("dir"), title = entry.stringOrNull("title") ?: id)
