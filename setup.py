@@ -26,7 +26,14 @@ setup(
         "tensorboard>=2.20",
     ],
     extras_require={
-        "dev": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.5"],
+        "dev": [
+            "pytest>=8",
+            "pytest-xdist>=3.5",
+            "ruff>=0.5",
+            # Drives the system's Chromium in the browser tests (tests/web); no
+            # browser is downloaded (web_demo/tools/browser.py).
+            "playwright>=1.49,<2",
+        ],
     },
     entry_points={
         "console_scripts": [
