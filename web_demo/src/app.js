@@ -99,7 +99,12 @@ main().catch((error) => fail('The page could not start', error));
 
 async function main() {
   repeats = intParam('repeats', 5, 0, 1000);
-  const buildInfo = await fetchJson('build_info.json', 'the page build').catch(() => null);
+  // Written by the build; only used to name versions on the page, so a page
+  // copied without it still runs (and says "unknown").
+  const buildInfo = await fetchJson('build_info.json', 'the page build').catch((error) => {
+    console.warn(message(error));
+    return null;
+  });
   setStatus('Reading the model contract…');
   const contractUrl = `${modelDir}model_contract.json`;
   let contract;
@@ -188,7 +193,8 @@ async function main() {
   const button = $('tryon');
   button.disabled = false;
   button.addEventListener('click', () => {
-    tryOn().catch((error) => fail('The try-on failed', error, runtimeMessages(0)));
+    // checkedRun's errors carry the runtime's own lines already.
+    tryOn().catch((error) => fail('The try-on failed', error));
   });
 }
 
