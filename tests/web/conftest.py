@@ -20,6 +20,10 @@ from web_demo.tools import browser, serve
 from web_demo.tools.build import BuildError, build
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
 @pytest.fixture(scope="session")
 def chromium_context():
     """A headless Chromium (Playwright BrowserContext), shared by the web tests."""
@@ -27,7 +31,7 @@ def chromium_context():
         manager = browser.chromium()
         context = manager.__enter__()
     except browser.BrowserUnavailable as e:
-        if os.environ.get("CI"):
+        if _in_ci():
             pytest.fail(f"CI: the browser tests cannot run: {e}", pytrace=False)
         pytest.skip(f"no usable Chromium here ({e}); CI fails instead of skipping")
     yield context
@@ -64,7 +68,7 @@ def site(web_export, tmp_path_factory):
     try:
         build(out, web_export, log=lambda line: None)
     except BuildError as e:
-        if os.environ.get("CI"):
+        if _in_ci():
             pytest.fail(f"CI: the page cannot be built: {e}", pytrace=False)
         pytest.skip(f"the page cannot be built here ({e})")
     contract = json.loads((out / "model" / "model_contract.json").read_text())
