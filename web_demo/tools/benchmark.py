@@ -10,8 +10,8 @@ threads are available), opened in headless Chromium with ``?format=F&threads=T
 (the load-time check run) and the steady state (median of R runs of the
 signature; inputs already in LiteRT.js tensors). LiteRT Python then times
 ``invoke()`` on the *same inputs* (read back from the page) with the same
-thread count: median of R after 3 warm-up runs
-(``sievenet_tf.export.benchmark.time_interpreter``, what ``export/benchmark.py`` uses).
+thread count, R runs after 3 warm-up runs, as ``export/benchmark.py`` does.
+The two alternate for ``--rounds`` rounds; medians are over all rounds.
 
 ``--random-export PRESET`` first makes a random-weight run of PRESET and
 exports it (fp32 + int8, calibrated on synthetic examples, parity thresholds
@@ -25,9 +25,11 @@ import argparse
 import json
 import os
 import pathlib
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -68,9 +70,33 @@ def random_export(preset: str, root=None, log=print) -> pathlib.Path:
     return export_dir
 
 
-def measure(export_dir, formats, threads, repeats, log=print) -> list[dict]:
-    """One row per (format, threads): page first run and steady state, LiteRT Python."""
-    from sievenet_tf.export.benchmark import time_interpreter
+def python_times(model_path, num_threads: int, inputs: dict, repeats: int, warmup: int = 3):
+    """Milliseconds of each LiteRT Python ``invoke()`` on ``inputs`` (after ``warmup`` runs),
+    timed like ``sievenet_tf.export.benchmark.time_interpreter`` (inputs set once)."""
+    from sievenet_tf.export.parity import make_interpreter
+
+    interpreter = make_interpreter(model_path, num_threads)
+    for detail in interpreter.get_input_details():
+        # Signature inputs are named "serving_default_<name>:0" in the tensor table.
+        name = next(n for n in inputs if detail["name"] in (n, f"serving_default_{n}:0"))
+        interpreter.set_tensor(detail["index"], inputs[name])
+    for _ in range(warmup):
+        interpreter.invoke()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        interpreter.invoke()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def measure(export_dir, formats, threads, repeats, rounds=2, log=print) -> list[dict]:
+    """One row per (format, threads): page first run and steady state, LiteRT Python.
+
+    Page and Python alternate for ``rounds`` rounds of ``repeats`` runs each and
+    the medians are over all rounds, so that a machine whose load changes
+    (a shared one) weighs on both alike.
+    """
     from sievenet_tf.export.contract import load_contract
 
     contract = load_contract(export_dir)
@@ -85,18 +111,21 @@ def measure(export_dir, formats, threads, repeats, log=print) -> list[dict]:
                     if fmt not in contract["files"]:
                         log(f"{export_dir}: no {fmt} model in the contract; skipped")
                         continue
+                    model = pathlib.Path(export_dir) / contract["files"][fmt]
                     for count in threads:
-                        page, status = browser.open_page(
-                            context, f"{url}?format={fmt}&threads={count}&repeats={repeats}"
-                        )
-                        if status != "ready":
-                            raise RuntimeError(page.evaluate("window.sievenet.error"))
-                        summary = browser.try_on(page, 0, 0, timeout_s=600)
-                        inputs = {n: browser.read_tensor(page, "input", n) for n in INPUTS}
-                        page.close()
-                        model = pathlib.Path(export_dir) / contract["files"][fmt]
-                        python_ms = time_interpreter(model, count, repeats, 3, inputs)
-                        latency = summary["latency"]
+                        first, page_runs, python_runs, summary = [], [], [], None
+                        for _ in range(rounds):
+                            page, status = browser.open_page(
+                                context, f"{url}?format={fmt}&threads={count}&repeats={repeats}"
+                            )
+                            if status != "ready":
+                                raise RuntimeError(page.evaluate("window.sievenet.error"))
+                            summary = browser.try_on(page, 0, 0, timeout_s=600)
+                            inputs = {n: browser.read_tensor(page, "input", n) for n in INPUTS}
+                            page.close()
+                            first.append(summary["latency"]["first_ms"])
+                            page_runs += summary["latency"]["runs_ms"]
+                            python_runs += python_times(model, count, inputs, repeats)
                         row = {
                             "export": os.fspath(export_dir),
                             "preset": contract.get("preset"),
@@ -105,15 +134,16 @@ def measure(export_dir, formats, threads, repeats, log=print) -> list[dict]:
                             "threads": count,
                             "page_threads": summary["runtime"]["threads"],
                             "wasm": summary["runtime"]["wasm"],
-                            "page_first_ms": latency["first_ms"],
-                            "page_steady_ms": latency["steady_ms"],
-                            "page_runs_ms": latency["runs_ms"],
-                            "python_ms": python_ms,
+                            "page_first_ms": statistics.median(first),
+                            "page_steady_ms": statistics.median(page_runs),
+                            "python_ms": statistics.median(python_runs),
+                            "page_runs_ms": page_runs,
+                            "python_runs_ms": python_runs,
                             "litertjs": summary["runtime"]["litertjs"],
                         }
                         log(f"{contract.get('preset')} {fmt} {count} thr: page first "
                             f"{row['page_first_ms']:.1f} ms, steady {row['page_steady_ms']:.1f} ms; "
-                            f"LiteRT Python {python_ms:.1f} ms")  # fmt: skip
+                            f"LiteRT Python {row['python_ms']:.1f} ms")  # fmt: skip
                         rows.append(row)
         finally:
             server.shutdown()
@@ -142,13 +172,13 @@ def _chromium_version() -> str:
     return result.stdout.strip() or "?"
 
 
-def format_table(rows, info_before, info_after, repeats) -> str:
+def format_table(rows, info_before, info_after, repeats, rounds) -> str:
     lines = [
         f"Machine: {info_before['cpu']} ({info_before['cores']} cores); load average "
         f"{info_before['load_average'][0]} before, {info_after['load_average'][0]} after. "
         f"{info_before['chromium']} headless, LiteRT.js {rows[0]['litertjs'] if rows else '?'} "
         f"(WebAssembly, XNNPACK); ai_edge_litert {info_before['ai_edge_litert']} (XNNPACK). "
-        f"Medians of {repeats} runs.",
+        f"Medians of {repeats} runs x {rounds} rounds, page and Python alternating.",
         "",
         "| preset | size | format | threads | page first run ms | page steady ms | "
         "LiteRT Python ms | page / Python |",
@@ -171,7 +201,9 @@ def main(argv=None) -> int:
                         help="also time a random-weight export of PRESET (made once)")  # fmt: skip
     parser.add_argument("--formats", default="int8,fp32")
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=20, help="timed runs per round")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="page and Python alternate this many times (medians over all)")  # fmt: skip
     parser.add_argument("--out", type=pathlib.Path, help="also write the table (and .json) here")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -188,18 +220,18 @@ def main(argv=None) -> int:
         before = machine()
         rows = []
         for export_dir in exports:
-            rows += measure(export_dir, formats, threads, args.repeats, log)
+            rows += measure(export_dir, formats, threads, args.repeats, args.rounds, log)
         after = machine()
     except (build.BuildError, browser.BrowserUnavailable, RuntimeError, ValueError) as e:
         print(f"benchmark.py: error: {e}", file=sys.stderr)
         return 2
-    table = format_table(rows, before, after, args.repeats)
+    table = format_table(rows, before, after, args.repeats, args.rounds)
     print(table)
     if args.out:
         args.out.write_text(table + "\n")
         args.out.with_suffix(".json").write_text(
             json.dumps({"machine_before": before, "machine_after": after, "rows": rows,
-                        "repeats": args.repeats}, indent=2) + "\n"  # fmt: skip
+                        "repeats": args.repeats, "rounds": args.rounds}, indent=2) + "\n"  # fmt: skip
         )
     return 0
 
