@@ -32,6 +32,9 @@ setup(
             "ruff>=0.5",
             # Property-based tests: readers fed generated pose and pairs files.
             "hypothesis>=6.100",
+            # Drives the system's Chromium in the browser tests (tests/web); no
+            # browser is downloaded (web_demo/tools/browser.py).
+            "playwright>=1.49,<2",
         ],
     },
     entry_points={

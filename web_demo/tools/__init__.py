@@ -1,0 +1,1 @@
+"""Build, serve, drive and benchmark the try-on page (``web_demo/``)."""
