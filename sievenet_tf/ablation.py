@@ -79,7 +79,7 @@ VARIANTS = (
             "coarse-to-fine warp + SATT + duelling triplet fine-tuning",
             ("warp", "segmentation", "texture"), shared_from="c2f_satt",
             shared_stages=("warp", "segmentation")),
-)  # fmt: skip
+)
 # The paper's numbers on VITON (SSIM, PSNR, FID), for the table's context.
 PAPER_VITON = {
     "baseline": {"ssim": 0.698, "psnr": 14.54, "fid": 20.33},
@@ -89,7 +89,7 @@ PAPER_VITON = {
 TABLE_METRICS = (
     ("ssim", "SSIM ↑", 4), ("psnr", "PSNR ↑", 2), ("warp_l1_fine", "warp L1 ↓", 4),
     ("warp_iou_fine", "warp IoU ↑", 4), ("segmentation_miou", "mIoU ↑", 4), ("fid", "FID ↓", 2),
-)  # fmt: skip
+)
 
 
 def variant_config(base, variant: str):
@@ -99,7 +99,7 @@ def variant_config(base, variant: str):
         return override(base, [
             "warp.fine_stage=false", 'texture.conditioning="priors"', "loss.warp_pgm=0",
             "loss.warp_l1_fine=0", no_triplet, f'name="{base.name}_ablation_baseline"',
-        ])  # fmt: skip
+        ])
     if variant == "c2f_satt":
         return override(base, [no_triplet, f'name="{base.name}_ablation_c2f_satt"'])
     if variant == "sievenet":
@@ -127,7 +127,7 @@ def scaled_config(base, steps_scale: float):
         f"train.image_every={scale(train.image_every)}",
         f"triplet.start_step={scale(triplet.start_step)}",
         f"triplet.refresh_every={scale(triplet.refresh_every)}",
-    ])  # fmt: skip
+    ])
 
 
 def _copy_shared_stages(source: Path, target: Path, stages) -> None:
@@ -189,7 +189,7 @@ def run_ablation(
     data = make_data_source(data_root, base, in_memory=in_memory)
     log(f"ablation: preset {preset} x{steps_scale:g} steps (warp {base.train.warp_steps}, segmentation "
         f"{base.train.segmentation_steps}, texture {base.train.texture_steps}, triplet K "
-        f"{base.triplet.start_step}) | data {data_root} | out {out_dir}")  # fmt: skip
+        f"{base.triplet.start_step}) | data {data_root} | out {out_dir}")
 
     stage_seconds = {v.name: {} for v in VARIANTS}
     rows = []
@@ -400,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, default=Path("runs/ablation"), help="output folder")
     parser.add_argument("--steps-scale", type=float, default=1.0,
-                        help="multiply every step count of the preset (e.g. 0.1 for a quick look)")  # fmt: skip
+                        help="multiply every step count of the preset (e.g. 0.1 for a quick look)")
     parser.add_argument("--preset", default="tiny", help="config preset of all variants")
     parser.add_argument("--data", type=Path, help="dataset root (default: the synthetic dataset)")
     parser.add_argument(

@@ -86,6 +86,10 @@ def replace_directory(path) -> Iterator[str]:
     parent, name = os.path.split(path)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
+    # mkdtemp makes a private (0700) folder; the result is an ordinary folder.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
     try:
         yield staging
     except BaseException:

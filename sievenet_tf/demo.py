@@ -137,7 +137,7 @@ def run_demo(out: Path, preset: str = "tiny", force: bool = False) -> dict:
     produced = {
         "run": str(run_dir), "export": str(export_dir), "metrics": str(out / "metrics.md"),
         "tryon_grid": str(out / "tryon_grid.png"), "latency": str(out / "latency.md"),
-    }  # fmt: skip
+    }
     atomic.write_json(out / "demo.json", produced)
     _say(f"\ndemo finished in {time.monotonic() - started:.0f} s; results in {out}/:")
     for name, path in produced.items():

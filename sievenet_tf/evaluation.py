@@ -165,112 +165,40 @@ def evaluate_run(
     paired = pairs == "paired"
     inception, fid_note = fid_features(inception_weights, log)
 
-    # One trace for every batch size (the last batch is usually smaller).
-    signature = {
-        name: tf.TensorSpec((None, *spec.shape[1:]), spec.dtype)
-        for name, spec in dataset.element_spec.items()
-        if name in MODEL_INPUTS
-    }
-
-    @tf.function(input_signature=[signature])
-    def infer(inputs):
-        return model(inputs, training=False)
-
-    per_example = {name: [] for name in PER_EXAMPLE_METRICS}
-    names = []
-    num_classes = config.segmentation.num_classes
-    confusion = np.zeros((num_classes, num_classes), np.int64)
-    guided = None
-    fake_features, real_features = [], []
-    grid_columns = {}
+    infer = _compiled_inference(model, dataset)
+    collected = _Collected(config.segmentation.num_classes, paired, inception, grid_rows)
     started = last_log = time.monotonic()
-    count = 0
     with pipeline.data_errors():
         for batch in dataset.as_numpy_iterator():
             if max_examples is not None:
-                take = min(len(batch[keys.PERSON]), max_examples - count)
+                take = min(len(batch[keys.PERSON]), max_examples - collected.count)
                 batch = {k: v[:take] for k, v in batch.items()}
             outputs = {k: v.numpy() for k, v in infer({k: batch[k] for k in MODEL_INPUTS}).items()}
-            guided = "expected_segmentation" in outputs
-            person, tryon = batch[keys.PERSON], outputs["tryon"]
-            names += [
-                (p.decode(), c.decode())
-                for p, c in zip(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME])
-            ]
-            if paired:
-                for name, value in paired_metrics(batch, outputs).items():
-                    per_example[name].append(value)
-                if guided:
-                    confusion += M.confusion_matrix(
-                        outputs["expected_segmentation"], batch[keys.SEGMENTATION], num_classes
-                    )
-            if inception is not None:
-                fake_features.append(inception(tryon))
-                real_features.append(inception(person))
-            if count < grid_rows:
-                columns = {"person": person, "cloth": batch[keys.CLOTH],
-                           "warped cloth": outputs["warped_cloth_fine"]}  # fmt: skip
-                if guided:
-                    columns["expected segmentation"] = outputs["expected_segmentation"]
-                columns["try-on"] = tryon
-                if paired:
-                    columns["target"] = person
-                for name, values in columns.items():
-                    grid_columns.setdefault(name, []).append(values[: grid_rows - count])
-            count += len(person)
+            collected.add(batch, outputs)
             if time.monotonic() - last_log > 10:
                 last_log = time.monotonic()
-                log(f"evaluated {count} examples ...")
-            if max_examples is not None and count >= max_examples:
+                log(f"evaluated {collected.count} examples ...")
+            if max_examples is not None and collected.count >= max_examples:
                 break
-    if count == 0:
+    if collected.count == 0:
         raise EvaluationError(f"no {pairs} examples in split {split!r} of {data_root}")
     seconds = time.monotonic() - started
 
-    values = {name: (np.concatenate(v) if v else None) for name, v in per_example.items()}
-    result_metrics = {
-        name: (float(np.mean(v)) if v is not None else None) for name, v in values.items()
-    }
-    per_class = {}
-    if paired and guided:
-        iou, miou = M.segmentation_iou(confusion)
-        result_metrics["segmentation_miou"] = miou
-        result_metrics["segmentation_pixel_accuracy"] = M.pixel_accuracy(confusion)
-        per_class = {
-            MODEL_CLASS_NAMES[i]: (None if math.isnan(v) else float(v)) for i, v in enumerate(iou)
-        }
-    else:
-        result_metrics["segmentation_miou"] = None
-        result_metrics["segmentation_pixel_accuracy"] = None
-    result_metrics["fid"] = None
-    if inception is not None:
-        fake, real = np.concatenate(fake_features), np.concatenate(real_features)
-        if count < 2:
-            fid_note = "FID not computed: needs at least 2 examples"
-        else:
-            result_metrics["fid"] = M.frechet_distance(
-                *M.feature_statistics(fake), *M.feature_statistics(real)
-            )
-            fid_note = (
-                f"Keras InceptionV3 ({inception_weights}) on {count} try-ons vs {count} person photos; "
-                "FID is biased upward for small N (rank-deficient covariance below 2048) and Keras' "
-                "weights are not the TF-slim FID graph: compare runs only at equal N with this tool"
-            )
-    result_metrics["fid_note"] = fid_note
+    result_metrics, per_class, values = collected.metrics()
+    result_metrics.update(_fid(collected, inception, inception_weights, fid_note))
     result_metrics["lpips"] = None
     result_metrics["lpips_note"] = LPIPS_NOTE
-
     notes = []
     if not paired:
         notes.append(UNPAIRED_NOTE)
-    if guided is False and paired:
+    if collected.guided is False and paired:
         notes.append("texture.conditioning='priors': no segmentation network, so no mIoU")
     results = {
         "run": str(run_dir),
         "data": str(data_root),
         "split": split,
         "pairs": pairs,
-        "num_examples": count,
+        "num_examples": collected.count,
         "model": {
             "config_name": config.name,
             "image_size": list(config.data.image_size),
@@ -285,18 +213,115 @@ def evaluate_run(
     atomic.write_json(out_dir / "metrics.json", results)
     atomic.write_text(out_dir / "metrics.md", metrics_markdown(results))
     if paired:
-        _write_per_example(out_dir / "per_example.csv", names, values)
-    grid = tryon_grid({k: np.concatenate(v) for k, v in grid_columns.items()}, max_rows=grid_rows)
+        _write_per_example(out_dir / "per_example.csv", collected.names, values)
+    grid = tryon_grid(
+        {k: np.concatenate(v) for k, v in collected.grid_columns.items()}, max_rows=grid_rows
+    )
     save_png(out_dir / "grid.png", grid)
-    log(f"evaluated {count} {pairs} pairs of {split!r} in {seconds:.1f} s; wrote {out_dir}/metrics.json, "
-        "metrics.md, grid.png")  # fmt: skip
+    log(f"evaluated {collected.count} {pairs} pairs of {split!r} in {seconds:.1f} s; wrote "
+        f"{out_dir}/metrics.json, metrics.md, grid.png")
     return results
+
+
+def _compiled_inference(model, dataset):
+    """``model`` in inference mode, traced once for every batch size (the last
+    batch is usually smaller)."""
+    signature = {
+        name: tf.TensorSpec((None, *spec.shape[1:]), spec.dtype)
+        for name, spec in dataset.element_spec.items()
+        if name in MODEL_INPUTS
+    }
+
+    @tf.function(input_signature=[signature])
+    def infer(inputs):
+        return model(inputs, training=False)
+
+    return infer
+
+
+class _Collected:
+    """What the evaluation keeps of each batch: per-example metrics, the confusion
+    matrix, Inception features and the first ``grid_rows`` rows of the grid."""
+
+    def __init__(self, num_classes, paired, inception, grid_rows):
+        self.paired, self.inception, self.grid_rows = paired, inception, grid_rows
+        self.per_example = {name: [] for name in PER_EXAMPLE_METRICS}
+        self.names = []
+        self.confusion = np.zeros((num_classes, num_classes), np.int64)
+        self.guided = None
+        self.fake_features, self.real_features = [], []
+        self.grid_columns = {}
+        self.count = 0
+
+    def add(self, batch, outputs):
+        self.guided = "expected_segmentation" in outputs
+        person, tryon = batch[keys.PERSON], outputs["tryon"]
+        self.names += [
+            (p.decode(), c.decode()) for p, c in zip(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME])
+        ]
+        if self.paired:
+            for name, value in paired_metrics(batch, outputs).items():
+                self.per_example[name].append(value)
+            if self.guided:
+                self.confusion += M.confusion_matrix(
+                    outputs["expected_segmentation"], batch[keys.SEGMENTATION], len(self.confusion)
+                )
+        if self.inception is not None:
+            self.fake_features.append(self.inception(tryon))
+            self.real_features.append(self.inception(person))
+        if self.count < self.grid_rows:
+            self._add_grid_rows(batch, outputs)
+        self.count += len(person)
+
+    def _add_grid_rows(self, batch, outputs):
+        person = batch[keys.PERSON]
+        columns = {"person": person, "cloth": batch[keys.CLOTH], "warped cloth": outputs["warped_cloth_fine"]}
+        if self.guided:
+            columns["expected segmentation"] = outputs["expected_segmentation"]
+        columns["try-on"] = outputs["tryon"]
+        if self.paired:
+            columns["target"] = person
+        for name, values in columns.items():
+            self.grid_columns.setdefault(name, []).append(values[: self.grid_rows - self.count])
+
+    def metrics(self):
+        """(metric -> mean or None, class name -> IoU, metric -> per-example values)."""
+        values = {name: (np.concatenate(v) if v else None) for name, v in self.per_example.items()}
+        result = {name: (float(np.mean(v)) if v is not None else None) for name, v in values.items()}
+        per_class = {}
+        result["segmentation_miou"] = result["segmentation_pixel_accuracy"] = None
+        if self.paired and self.guided:
+            iou, miou = M.segmentation_iou(self.confusion)
+            result["segmentation_miou"] = miou
+            result["segmentation_pixel_accuracy"] = M.pixel_accuracy(self.confusion)
+            per_class = {
+                MODEL_CLASS_NAMES[i]: (None if math.isnan(v) else float(v)) for i, v in enumerate(iou)
+            }
+        return result, per_class, values
+
+
+def _fid(collected, inception, inception_weights, note) -> dict:
+    """``fid`` and ``fid_note`` of the collected Inception features."""
+    if inception is None:
+        return {"fid": None, "fid_note": note}
+    count = collected.count
+    if count < 2:
+        return {"fid": None, "fid_note": "FID not computed: needs at least 2 examples"}
+    fake, real = np.concatenate(collected.fake_features), np.concatenate(collected.real_features)
+    return {
+        "fid": M.frechet_distance(*M.feature_statistics(fake), *M.feature_statistics(real)),
+        "fid_note": (
+            f"Keras InceptionV3 ({inception_weights}) on {count} try-ons vs {count} person photos; "
+            "FID is biased upward for small N (rank-deficient covariance below 2048) and Keras' "
+            "weights are not the TF-slim FID graph: compare runs only at equal N with this tool"
+        ),
+    }
 
 
 PER_EXAMPLE_METRICS = (
     "ssim", "psnr", "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
     "identity_warp_l1", "identity_warp_iou",
-)  # fmt: skip
+)
 
 
 def paired_metrics(batch: dict, outputs: dict) -> dict:
@@ -399,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--run", type=Path, required=True, help="run directory (with sievenet.keras)"
     )
     parser.add_argument("--data", type=Path,
-                        help="dataset root; default: the run's synthetic dataset")  # fmt: skip
+                        help="dataset root; default: the run's synthetic dataset")
     parser.add_argument("--split", choices=["train", "test"], default="test")
     parser.add_argument("--pairs", choices=["paired", "unpaired"], default="paired")
     parser.add_argument("--batch-size", type=positive_int, default=8)
@@ -407,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="output folder (default RUN/eval_<split>_<pairs>)")
     parser.add_argument("--inception-weights",
                         help="Inception-v3 no-top weights for FID: a local file, or 'imagenet' "
-                        "(Keras downloads it); without it FID is skipped with a notice")  # fmt: skip
+                        "(Keras downloads it); without it FID is skipped with a notice")
     parser.add_argument(
         "--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)"
     )

@@ -139,7 +139,7 @@ def weighted_segmentation_cross_entropy(logits, labels, class_weights):
 
 
 def texture_loss(outputs, person, cloth_worn_mask, vgg, *, l1=1.0, perceptual=1.0, mask=1.0,
-                 vgg_layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):  # fmt: skip
+                 vgg_layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):
     """L_tt = |I_try-on - I_m|_1 + |VGG(I_try-on) - VGG(I_m)|_1 + |M_cm - M_gt^cloth|_1.
 
     Args:

@@ -85,7 +85,7 @@ def _filter_valid(images: np.ndarray, taps: np.ndarray) -> np.ndarray:
 
 
 def ssim_map(a, b, data_range: float = 1.0, window_size: int = SSIM_WINDOW,
-             sigma: float = SSIM_SIGMA, k1: float = SSIM_K1, k2: float = SSIM_K2) -> np.ndarray:  # fmt: skip
+             sigma: float = SSIM_SIGMA, k1: float = SSIM_K1, k2: float = SSIM_K2) -> np.ndarray:
     """Local SSIM (Wang et al. 2004, eq. 13) on the valid region, per channel.
 
     Args:
@@ -292,7 +292,7 @@ class InceptionFeatures:
             self.model = keras.applications.InceptionV3(
                 include_top=False, pooling="avg", weights=weights,
                 input_shape=(self.SIZE, self.SIZE, 3),
-            )  # fmt: skip
+            )
         except Exception as e:  # a download error, or a file for another architecture
             raise FeaturesUnavailable(
                 f"could not load Inception-v3 weights {weights!r}: {e}"
@@ -303,5 +303,5 @@ class InceptionFeatures:
         import tensorflow as tf
 
         resized = tf.image.resize(tf.convert_to_tensor(_numpy(images, np.float32)),
-                                  (self.SIZE, self.SIZE), method="bilinear", antialias=False)  # fmt: skip
+                                  (self.SIZE, self.SIZE), method="bilinear", antialias=False)
         return _numpy(self.model(tf.clip_by_value(resized, -1.0, 1.0), training=False))

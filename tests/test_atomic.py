@@ -42,3 +42,11 @@ def test_replace_directory_swaps_only_when_complete(tmp_path):
             f.write("new")
     assert sorted(os.listdir(target)) == ["new.txt"]
     assert sorted(os.listdir(tmp_path)) == ["export"]
+
+
+def test_replaced_directory_has_ordinary_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    with atomic.replace_directory(tmp_path / "export"):
+        pass
+    assert (tmp_path / "export").stat().st_mode & 0o777 == 0o777 & ~umask

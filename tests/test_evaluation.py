@@ -36,7 +36,7 @@ def run_dir(tmp_path_factory, dataset):
         "train.batch_size=4", "train.warp_steps=1", "train.segmentation_steps=1",
         "train.texture_steps=1", "train.log_every=1", "train.image_every=1000",
         "train.checkpoint_every=1000",
-    ])  # fmt: skip
+    ])
     run = tmp_path_factory.mktemp("run")
     Trainer(config, run, make_data_source(dataset, config), log=_quiet).train()
     return run

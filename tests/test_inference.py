@@ -23,7 +23,7 @@ def exported(tmp_path_factory):
     data = make_data(root / "data", num_train=2, num_test=2)
     out = root / "export"
     report = export_run(run, out, ["saved_model", "fp32"], calibration_data=data,
-                        num_calibration=2, num_parity=2, log=lambda line: None)  # fmt: skip
+                        num_calibration=2, num_parity=2, log=lambda line: None)
     assert report["passed"]
     return run, str(out), data
 
@@ -41,7 +41,7 @@ def _files(data, name="000000"):
 
 def _argv(model, files, out, *extra):
     return ["--model", model, "--person", files["person"], "--parse", files["parse"], "--pose", files["pose"],
-            "--cloth", files["cloth"], "--cloth-mask", files["cloth_mask"], "--out", str(out), *extra]  # fmt: skip
+            "--cloth", files["cloth"], "--cloth-mask", files["cloth_mask"], "--out", str(out), *extra]
 
 
 def test_every_backend_gives_the_same_tryon(exported):
@@ -53,7 +53,7 @@ def test_every_backend_gives_the_same_tryon(exported):
     results = {}
     for label, model in (("tflite", os.path.join(out, "sievenet_fp32.tflite")),
                          ("saved_model", os.path.join(out, "saved_model")),
-                         ("keras", run), ("keras_file", os.path.join(run, "sievenet.keras"))):  # fmt: skip
+                         ("keras", run), ("keras_file", os.path.join(run, "sievenet.keras"))):
         tryon = TryOn(model)
         assert tryon.image_size == (64, 48)
         results[label] = tryon(*args)
@@ -78,7 +78,7 @@ def test_arrays_work_like_files(exported):
     )
     from_arrays = tryon(io.read_image(files["person"]), io.read_parse(files["parse"]),
                         pose.read_keypoints(files["pose"]), io.read_image(files["cloth"]),
-                        io.read_mask(files["cloth_mask"]))  # fmt: skip
+                        io.read_mask(files["cloth_mask"]))
     np.testing.assert_allclose(from_arrays.tryon, from_files.tryon, atol=1e-5)
 
 
@@ -106,7 +106,7 @@ def test_wrong_size_inputs_are_resized_with_a_notice(exported, tmp_path, capsys)
         big[key] = str(path)
     pose = json.load(open(files["pose"]))
     pose["people"][0]["pose_keypoints"] = [v * 2 if i % 3 != 2 else v for i, v in
-                                           enumerate(pose["people"][0]["pose_keypoints"])]  # fmt: skip
+                                           enumerate(pose["people"][0]["pose_keypoints"])]
     big["pose"] = str(tmp_path / "pose.json")
     json.dump(pose, open(big["pose"], "w"))
     target = tmp_path / "out.png"
@@ -184,7 +184,7 @@ def test_a_file_that_is_not_a_model(exported, tmp_path, capsys):
 
 def test_import_is_cheap_and_tryon_is_lazy():
     code = ("import sys, sievenet_tf; assert 'tensorflow' not in sys.modules, 'TF imported'; "
-            "assert 'TryOn' in dir(sievenet_tf); print('ok')")  # fmt: skip
+            "assert 'TryOn' in dir(sievenet_tf); print('ok')")
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )

@@ -28,7 +28,7 @@ def _reference_ssim(a, b, data_range=1.0, size=11, sigma=1.5, k1=0.01, k2=0.03):
                 values.append(
                     (2 * mean_a * mean_b + c1) * (2 * cov + c2)
                     / ((mean_a**2 + mean_b**2 + c1) * (var_a + var_b + c2))
-                )  # fmt: skip
+                )
     return float(np.mean(values))
 
 
@@ -63,7 +63,7 @@ def test_ssim_matches_skimage_golden_values():
     np.testing.assert_allclose(
         M.ssim(a[:, :37, :29], c), [-0.01265013745001267, -3.4407235829634945e-05, -0.026411211107908446],
         rtol=1e-9, atol=1e-14,
-    )  # fmt: skip
+    )
     np.testing.assert_allclose(
         M.psnr(a, b), [20.42487397985446, 20.36984451409853, 20.479766908825525], rtol=1e-12
     )

@@ -24,23 +24,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", required=True, help="run directory (config.json + sievenet.keras)")
     parser.add_argument("--out", required=True, help="export directory")
     parser.add_argument("--formats", default=",".join(FORMATS),
-                        help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")  # fmt: skip
+                        help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
     parser.add_argument("--calibration-data", metavar="ROOT",
                         help="dataset root (VITON / VITON-HD layout) for int8 calibration and "
-                        "parity; default: synthetic examples drawn in a temporary folder")  # fmt: skip
+                        "parity; default: synthetic examples drawn in a temporary folder")
     parser.add_argument("--num-calibration", type=positive_int, default=200, metavar="N",
-                        help="calibration examples from the train split (default 200)")  # fmt: skip
+                        help="calibration examples from the train split (default 200)")
     parser.add_argument("--num-parity", type=positive_int, default=16, metavar="N",
-                        help="parity examples from the test split (default 16)")  # fmt: skip
+                        help="parity examples from the test split (default 16)")
     parser.add_argument("--layout", choices=["auto", "viton", "viton_hd"], default="auto",
-                        help="layout of the calibration dataset")  # fmt: skip
+                        help="layout of the calibration dataset")
     parser.add_argument("--parse-layout", choices=["viton", "viton_hd"],
                         help="label set of the exported parse input (default: the run's "
-                        "data.layout, else viton = LIP ids)")  # fmt: skip
+                        "data.layout, else viton = LIP ids)")
     parser.add_argument("--min-psnr", action="append", default=[], metavar="FORMAT=DB",
-                        help="override a PSNR threshold, e.g. --min-psnr int8=28 (repeatable)")  # fmt: skip
+                        help="override a PSNR threshold, e.g. --min-psnr int8=28 (repeatable)")
     parser.add_argument("--min-ssim", action="append", default=[], metavar="FORMAT=VALUE",
-                        help="override an SSIM threshold (repeatable)")  # fmt: skip
+                        help="override an SSIM threshold (repeatable)")
     parser.add_argument("--threads", type=positive_int, default=2, help="LiteRT threads for parity runs")
     return parser
 
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _thresholds(args) -> dict:
     thresholds = {fmt: dict(values) for fmt, values in DEFAULT_THRESHOLDS.items()}
     for flag, key, items in (("--min-psnr", "min_psnr", args.min_psnr),
-                             ("--min-ssim", "min_ssim", args.min_ssim)):  # fmt: skip
+                             ("--min-ssim", "min_ssim", args.min_ssim)):
         for item in items:
             fmt, _, value = item.partition("=")
             if fmt not in thresholds or fmt == "fp32":

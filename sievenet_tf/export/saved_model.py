@@ -45,7 +45,7 @@ def export_saved_model(tryon_model, directory) -> str:
     # Named parameters become the signature's input names.
     def serve(person, parse, keypoints, cloth, cloth_mask):
         inputs = {"person": person, "parse": parse, "keypoints": keypoints, "cloth": cloth,
-                  "cloth_mask": cloth_mask}  # fmt: skip
+                  "cloth_mask": cloth_mask}
         return tryon_model(inputs, training=False)
 
     archive = keras.export.ExportArchive()

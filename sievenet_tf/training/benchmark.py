@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override applied to every variant (repeatable)")  # fmt: skip
+                        help="config override applied to every variant (repeatable)")
     parser.add_argument("--out", default=None, help="JSON file (default: runs/benchmark_train_<preset>.json)")
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
              "--steps", str(args.steps), "--warmup", str(args.warmup), "--_child", variant,
              *(f"--set={assignment}" for assignment in args.set)],
             capture_output=True, text=True,
-        )  # fmt: skip
+        )
         if child.returncode != 0:
             print(child.stderr[-2000:], file=sys.stderr)
             return child.returncode
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     base = results.get("baseline")
     overrides = f" with {', '.join(args.set)}" if args.set else ""
     lines = [f"Median seconds per train step, preset `{args.preset}`{overrides}, {args.steps} steps after {args.warmup} warm-up, {os.cpu_count()} CPU cores:", "",
-             "| variant | warp | segmentation | texture |", "|---|---|---|---|"]  # fmt: skip
+             "| variant | warp | segmentation | texture |", "|---|---|---|---|"]
     for variant, times in results.items():
         cells = []
         for stage in ("warp", "segmentation", "texture"):

@@ -24,5 +24,5 @@ def tiny_export(tiny_run, synthetic_root, tmp_path_factory):
     report = export_run(
         tiny_run, out, calibration_data=synthetic_root, num_calibration=12, num_parity=4,
         thresholds=TEST_THRESHOLDS, log=lambda line: None,
-    )  # fmt: skip
+    )
     return str(out), report

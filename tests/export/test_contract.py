@@ -38,7 +38,7 @@ def test_contract_follows_the_documented_format(tiny_config, tmp_path):
     )
     inputs = {i["name"]: i for i in contract["inputs"]}
     assert inputs["parse"] == {"name": "parse", "shape": [1, 64, 48], "dtype": "int32", "range": [0, 19],
-                               "encoding": "label_ids", "label_set": "lip"}  # fmt: skip
+                               "encoding": "label_ids", "label_set": "lip"}
     assert inputs["keypoints"]["shape"] == [1, 18, 3]
     assert outputs["expected_segmentation"]["dtype"] == "int32"
     assert contract["normalization"]["image"]["scale"] == pytest.approx(1 / 127.5)

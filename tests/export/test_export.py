@@ -165,7 +165,7 @@ def test_saved_model_loads_without_the_package(tiny_export, tmp_path):
     code = f"import sys; sys.path.extend({site_packages!r})\n" + script
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-2000:]
     assert result.stdout.strip().endswith("OK")
 

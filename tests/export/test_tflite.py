@@ -85,7 +85,7 @@ def test_int8_warp_with_float_coordinates_is_accurate_and_all_int8_is_not(tmp_pa
         tf.TensorSpec((1, height, width, 3), tf.float32, name="cloth"),
         tf.TensorSpec((1, height, width, 1), tf.float32, name="cloth_mask"),
         tf.TensorSpec((1, 50), tf.float32, name="theta"),
-    ])  # fmt: skip
+    ])
     def serve(cloth, cloth_mask, theta):
         return model([cloth, cloth_mask, theta])
 

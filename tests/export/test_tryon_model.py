@@ -51,10 +51,10 @@ def test_matches_sievenet_on_pipeline_priors(tiny_config, rng):
         inputs["person"], segmentation, inputs["keypoints"], image_size=data.image_size,
         keypoint_style=data.keypoint_style, keypoint_radius=data.keypoint_radius,
         shape_downsample=data.shape_downsample,
-    )  # fmt: skip
+    )
     inputs = {name: tf.constant(value) for name, value in inputs.items()}
     expected = sievenet({"cloth": inputs["cloth"], "cloth_mask": inputs["cloth_mask"],
-                         "priors": priors["priors"], "texture_priors": priors["texture_priors"]})  # fmt: skip
+                         "priors": priors["priors"], "texture_priors": priors["texture_priors"]})
     got = model(inputs)
     assert sorted(got) == sorted(OUTPUT_NAMES)
     for name in OUTPUT_NAMES:

@@ -69,7 +69,7 @@ def test_against_pytorch_when_installed(rng):
         expected = torch.nn.functional.grid_sample(
             torch.from_numpy(images).permute(0, 3, 1, 2), torch.from_numpy(grid),
             mode="bilinear", padding_mode=mode, align_corners=True,
-        ).permute(0, 2, 3, 1).numpy()  # fmt: skip
+        ).permute(0, 2, 3, 1).numpy()
         np.testing.assert_allclose(grid_sample(images, grid, mode).numpy(), expected, atol=1e-5)
 
 

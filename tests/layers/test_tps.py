@@ -87,7 +87,7 @@ def test_tflite_conversion_uses_builtin_ops_only_and_matches(rng):
 
     @tf.function(input_signature=[
         tf.TensorSpec((1, height, width, 3), tf.float32), tf.TensorSpec((1, 50), tf.float32)
-    ])  # fmt: skip
+    ])
     def warp(images, theta):
         return {"warped": layer(images, theta)}
 

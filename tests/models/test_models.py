@@ -27,7 +27,7 @@ def test_warper_contract(tiny_config, tmp_path):
          "warped_mask_fine": (2, h, w, 1)},
         loss_fn=lambda out: keras.ops.mean(keras.ops.abs(out["warped_cloth_fine"] - 0.3))
         + keras.ops.mean(keras.ops.abs(out["warped_cloth_coarse"] - 0.3)),
-    )  # fmt: skip
+    )
 
 
 def test_untrained_warper_is_identity(tiny_config):
@@ -52,7 +52,7 @@ def test_texture_translator_contract_and_composition(tiny_config, tmp_path):
     out = check_model_contract(
         model, inputs, tmp_path,
         {"rendered_person": (2, h, w, 3), "composition_mask": (2, h, w, 1), "tryon": (2, h, w, 3)},
-    )  # fmt: skip
+    )
     mask = out["composition_mask"].numpy()
     assert mask.min() >= 0 and mask.max() <= 1
     expected = mask * inputs["warped_cloth"] + (1 - mask) * out["rendered_person"].numpy()
@@ -68,7 +68,7 @@ def test_sievenet_composition(tiny_config, tmp_path):
         {"tryon": (2, h, w, 3), "expected_segmentation": (2, h, w), "warped_cloth_fine": (2, h, w, 3)},
         loss_fn=lambda o: keras.ops.mean(o["tryon"]) + keras.ops.mean(o["warped_cloth_fine"])
         + keras.ops.mean(o["segmentation_logits"]),
-    )  # fmt: skip
+    )
     assert out["expected_segmentation"].dtype == "int32"
 
 
@@ -94,7 +94,7 @@ def test_warper_builds_at_other_resolutions():
     # nothing hard-codes 256 x 192: the dense layer is sized from the correlation map
     for size in [(128, 96), (96, 128)]:
         warper = CoarseToFineWarper(size, extractor_filters=(4, 8, 8, 8), extractor_extra_convs=0,
-                                    regressor_filters=(8, 8))  # fmt: skip
+                                    regressor_filters=(8, 8))
         assert warper(random_inputs(warper, batch=1))["warped_cloth_fine"].shape == (1, *size, 3)
 
 

@@ -29,7 +29,7 @@ def random_examples(config, count, seed):
         "priors": rng.uniform(size=(count, height, width, config.data.prior_channels)).astype("float32"),
         "texture_priors": images(), "cloth_worn": images(), "cloth_worn_mask": masks(),
         "segmentation": rng.integers(0, config.segmentation.num_classes, (count, height, width)).astype("int32"),
-    }  # fmt: skip
+    }
 
 
 def main():
@@ -66,12 +66,12 @@ def main():
         f"train.checkpoint_every={args.checkpoint_every}", "train.log_every=1",
         "train.image_every=1000", "train.batch_size=4", "train.texture_on_gt_segmentation=true",
         "triplet.start_step=2", "triplet.refresh_every=2", *args.set,
-    ])  # fmt: skip
+    ])
     keras.utils.set_random_seed(0)
     strategy = distribute.make_strategy(args.strategy)
     data = ArrayDataSource(random_examples(config, 16, seed=1), random_examples(config, 4, seed=2))
     trainer = Trainer(config, args.out, data, strategy, resume=args.resume,
-                      log=lambda s: print(s, file=sys.stderr, flush=True))  # fmt: skip
+                      log=lambda s: print(s, file=sys.stderr, flush=True))
     if args.steps == 0:
         networks = {}
         for stage in args.stages.split(","):

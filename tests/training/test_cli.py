@@ -19,7 +19,7 @@ def test_train_all_stages_from_the_command_line(dataset, tmp_path, capsys):
         "--data", str(dataset), "--out", str(out), "--preset", "tiny", "--steps", "2",
         "--batch-size", "4", "--set", "train.log_every=1", "--set", "triplet.start_step=1",
         "--set", "triplet.refresh_every=1",
-    ])  # fmt: skip
+    ])
     assert code == 0, capsys.readouterr().err[-2000:]
     config = json.loads((out / "config.json").read_text())
     assert config["train"]["warp_steps"] == 2 and config["train"]["batch_size"] == 4
@@ -58,7 +58,7 @@ def test_corrupt_image_is_named_before_training_when_loading_into_memory(dataset
     victim = sorted((broken / "train" / "image").iterdir())[3]
     victim.write_bytes(victim.read_bytes()[:40])  # truncated JPEG
     code = main(["--data", str(broken), "--out", str(tmp_path / "run"), "--preset", "tiny",
-                 "--steps", "1", "--in-memory", "yes"])  # fmt: skip
+                 "--steps", "1", "--in-memory", "yes"])
     err = capsys.readouterr().err
     assert code == 2 and victim.name in err
     assert "Traceback" not in err

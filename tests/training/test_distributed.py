@@ -31,7 +31,7 @@ def _run(args, env=None, timeout=300):
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args], env=environment, capture_output=True, text=True,
         timeout=timeout,
-    )  # fmt: skip
+    )
 
 
 def _assert_same_weights(path_a, path_b, atol=2e-6):
@@ -47,7 +47,7 @@ def test_mirrored_on_two_cpu_devices_matches_default_strategy(tmp_path):
     mirrored = _run([
         "--out", str(tmp_path / "mirrored"), "--dump", str(tmp_path / "mirrored.npz"),
         "--strategy", "mirrored", "--cpu-devices", "2", *SGD_LIKE,
-    ])  # fmt: skip
+    ])
     assert mirrored.returncode == 0, mirrored.stderr[-3000:]
     assert "MirroredStrategy" not in single.stderr
     init = _run(["--out", str(tmp_path / "zero"), "--dump", str(tmp_path / "zero.npz"), "--steps", "0", *SGD_LIKE])
@@ -84,7 +84,7 @@ def test_two_workers_on_localhost_agree(tmp_path):
             [sys.executable, str(SCRIPT), "--out", str(tmp_path / "run"), "--strategy", "multiworker",
              "--dump", str(tmp_path / f"worker{index}.npz"), "--steps", "3"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))  # fmt: skip
+        ))
     outputs = []
     try:
         for process in processes:

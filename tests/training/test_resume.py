@@ -66,7 +66,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(tmp_path, referen
     assert process.returncode == -signal.SIGKILL
     assert (tmp_path / "models" / "warper.keras").exists()
     resumed = subprocess.run(_command(tmp_path, "--resume"), env=_env(), capture_output=True,
-                             text=True, timeout=600)  # fmt: skip
+                             text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed from" in resumed.stderr
     _assert_same_trajectory(tmp_path, reference)
@@ -83,6 +83,6 @@ def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path, reference):
     checkpoints = sorted(p.name for p in (tmp_path / "checkpoints" / "warp").glob("ckpt-*.index"))
     assert f"ckpt-{interrupted_at}.index" in checkpoints  # saved at the step it stopped
     resumed = subprocess.run(_command(tmp_path, "--resume"), env=_env(), capture_output=True,
-                             text=True, timeout=600)  # fmt: skip
+                             text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     _assert_same_trajectory(tmp_path, reference)

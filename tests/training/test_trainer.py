@@ -16,7 +16,7 @@ def _config(*assignments):
     return override(get_preset("tiny"), [
         "train.batch_size=4", "train.log_every=1", "train.image_every=1000",
         "train.checkpoint_every=1", "train.texture_on_gt_segmentation=true", *assignments,
-    ])  # fmt: skip
+    ])
 
 
 def test_schedule_is_constant_then_linear_to_zero():

@@ -50,7 +50,7 @@ def web_export(tmp_path_factory):
     export_run(
         run, out, formats=["fp32", "int8"], calibration_data=data, num_calibration=12,
         num_parity=4, thresholds=TEST_THRESHOLDS, log=lambda line: None,
-    )  # fmt: skip
+    )
     return out
 
 
@@ -85,7 +85,7 @@ def site(web_export, tmp_path_factory):
     variant("broken", int8_bytes=b"this is not a flatbuffer\n" * 40)
     variant("v2", {"format_version": 2})
     variant("customop", {"files": {"int8": "sievenet_int8.tflite"}},
-            int8_bytes=_custom_op_model(contract))  # fmt: skip
+            int8_bytes=_custom_op_model(contract))
     variant("nofile", {"files": {"int8": "missing_int8.tflite"}})
     noseg = variant(
         "noseg",

@@ -41,7 +41,7 @@ def _python_inputs(site, person, garment, model_path):
     return TryOn(str(model_path), num_threads=1).prepare(
         p / "person.jpg", p / "parse.png", p / "keypoints.json", g / "cloth.jpg",
         g / "cloth_mask.jpg",
-    )  # fmt: skip
+    )
 
 
 def _pixel_difference(a, b):
