@@ -66,6 +66,11 @@ def time_interpreter(
         else:
             value = rng.uniform(-1, 1, size=detail["shape"]).astype(detail["dtype"])
         interpreter.set_tensor(detail["index"], value)
+    return statistics.median(invoke_times(interpreter, repeats, warmup))
+
+
+def invoke_times(interpreter, repeats: int, warmup: int) -> list[float]:
+    """Milliseconds of each of ``repeats`` ``invoke()`` calls after ``warmup`` untimed ones."""
     for _ in range(warmup):
         interpreter.invoke()
     times = []
@@ -73,7 +78,7 @@ def time_interpreter(
         start = time.perf_counter()
         interpreter.invoke()
         times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    return times
 
 
 def matmul_model(path) -> str:

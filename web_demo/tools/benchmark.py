@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -73,6 +72,7 @@ def random_export(preset: str, root=None, log=print) -> pathlib.Path:
 def python_times(model_path, num_threads: int, inputs: dict, repeats: int, warmup: int = 3):
     """Milliseconds of each LiteRT Python ``invoke()`` on ``inputs`` (after ``warmup`` runs),
     timed like ``sievenet_tf.export.benchmark.time_interpreter`` (inputs set once)."""
+    from sievenet_tf.export.benchmark import invoke_times
     from sievenet_tf.export.parity import make_interpreter
 
     interpreter = make_interpreter(model_path, num_threads)
@@ -80,14 +80,7 @@ def python_times(model_path, num_threads: int, inputs: dict, repeats: int, warmu
         # Signature inputs are named "serving_default_<name>:0" in the tensor table.
         name = next(n for n in inputs if detail["name"] in (n, f"serving_default_{n}:0"))
         interpreter.set_tensor(detail["index"], inputs[name])
-    for _ in range(warmup):
-        interpreter.invoke()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        interpreter.invoke()
-        times.append((time.perf_counter() - start) * 1e3)
-    return times
+    return invoke_times(interpreter, repeats, warmup)
 
 
 def measure(export_dir, formats, threads, repeats, rounds=2, log=print) -> list[dict]:
