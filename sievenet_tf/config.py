@@ -262,7 +262,7 @@ def _coerce(hint, value, path):
             raise ValueError(f"config{path}: expected a number, got {value!r}")
         try:
             number = hint(value)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:  # OverflowError: int(1e999)
             raise ValueError(f"config{path}: expected {hint.__name__}, got {value!r}") from e
         if hint is int and isinstance(value, float) and value != number:
             raise ValueError(f"config{path}: expected an integer, got {value!r}")

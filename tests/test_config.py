@@ -53,3 +53,42 @@ def test_fields_that_fail_late_are_refused_up_front(field):
 
     with pytest.raises(ValueError, match=field.replace(".", r"\.") + " must be an integer >= 1"):
         override(get_preset("tiny"), [f"{field}=0"])
+
+
+def _assignments():
+    from hypothesis import strategies as st
+
+    from sievenet_tf.config import get_preset
+
+    fields = [f"{section}.{key}" for section, values in get_preset("tiny").to_dict().items()
+              if isinstance(values, dict) for key in values] + ["name", "nope.x", "train.nope", ""]
+    values = st.one_of(
+        st.integers(-10**6, 10**6).map(str), st.floats(allow_nan=True).map(str),
+        st.sampled_from(["true", "null", "[]", "[64, 48]", '"x"', "{}", "1e999", "-0"]),
+        st.text(max_size=12),
+    )
+    return st.lists(st.tuples(st.sampled_from(fields), values).map("=".join), max_size=4)
+
+
+def test_generated_overrides_give_a_config_or_a_value_error():
+    from hypothesis import given, settings
+
+    from sievenet_tf.config import SieveNetConfig, get_preset, override
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(_assignments())
+    def check(assignments):
+        try:
+            config = override(get_preset("tiny"), assignments)
+        except ValueError:
+            return
+        assert SieveNetConfig.from_json(config.to_json()) == config
+
+    check()
+
+
+def test_an_infinite_count_is_a_value_error():
+    from sievenet_tf.config import get_preset, override
+
+    with pytest.raises(ValueError, match="expected int"):
+        override(get_preset("tiny"), ["data.num_keypoints=1e999"])

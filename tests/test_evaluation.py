@@ -139,3 +139,10 @@ def test_cli_defaults_to_the_synthetic_dataset(run_dir, dataset, tmp_path, monke
     assert evaluation.main(["--run", str(tmp_path / "missing")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert error == [f"evaluate.py: error: run directory {tmp_path / 'missing'} does not exist"]
+
+
+def test_zero_batch_size_is_refused_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        evaluation.main(["--run", str(tmp_path), "--batch-size", "0"])
+    assert exit_info.value.code == 2
+    assert "--batch-size: must be >= 1, got 0" in capsys.readouterr().err
