@@ -75,7 +75,7 @@ def test_generated_overrides_give_a_config_or_a_value_error():
 
     from sievenet_tf.config import SieveNetConfig, get_preset, override
 
-    @settings(max_examples=300, deadline=None, derandomize=True)
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True)
     @given(_assignments())
     def check(assignments):
         try:

@@ -18,7 +18,8 @@ from tests.data.conftest import make_dataset_files
 
 # No example database: nothing is written into the repository.
 SETTINGS = settings(
-    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=150, deadline=None, database=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 # ------------------------------------------------------------------ pose files
