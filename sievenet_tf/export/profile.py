@@ -309,6 +309,7 @@ def summarize(ops, total_ms: float, overhead_ms: float = 0.0) -> dict:
 def format_profile(result: dict, top: int = 15) -> str:
     """Markdown tables of a :func:`profile` result: by network, by op type, slowest ops."""
     total, summed = result["total_ms"], result["sum_ms"]
+    total, summed_or_1 = max(total, 1e-9), max(summed, 1e-9)
     lines = [
         f"Full model {total:.2f} ms; {result['num_ops']} ops timed one by one sum to "
         f"{summed:.2f} ms ({100 * summed / total:.0f} % of the full model; invoke overhead "
@@ -318,12 +319,12 @@ def format_profile(result: dict, top: int = 15) -> str:
         "|---|---|---|---|",
     ]
     for name, entry in result["by_network"].items():
-        lines.append(f"| {name} | {entry['count']} | {entry['ms']:.2f} | {100 * entry['ms'] / summed:.1f} |")
+        lines.append(f"| {name} | {entry['count']} | {entry['ms']:.2f} | {100 * entry['ms'] / summed_or_1:.1f} |")
     lines += ["", "| op type | count | XNNPACK | ms | % of sum |", "|---|---|---|---|---|"]
     for name, entry in result["by_type"].items():
         lines.append(
             f"| {name} | {entry['count']} | {entry['delegated']}/{entry['count']} | "
-            f"{entry['ms']:.2f} | {100 * entry['ms'] / summed:.1f} |"
+            f"{entry['ms']:.2f} | {100 * entry['ms'] / summed_or_1:.1f} |"
         )
     lines += ["", f"Slowest {top} ops:", "", "| # | op | network | output shape | dtype | XNNPACK | ms |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip
