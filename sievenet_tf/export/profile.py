@@ -171,6 +171,23 @@ def set_inputs(interpreter, inputs: dict | None = None, seed: int = 0) -> None:
         interpreter.set_tensor(detail["index"], value)
 
 
+def _single_op_interpreter(data, feeds, values, num_threads, resolver=None):
+    """(interpreter with inputs set and one warm-up invoke, XNNPACK took the op)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(
+        model_content=data,
+        num_threads=num_threads,
+        experimental_op_resolver_type=resolver or OpResolverType.AUTO,
+    )
+    interpreter.allocate_tensors()
+    delegated = any(d["op_name"] == "DELEGATE" for d in interpreter._get_ops_details())
+    for detail, tensor_id in zip(interpreter.get_input_details(), feeds):
+        interpreter.set_tensor(detail["index"], values[tensor_id].reshape(detail["shape"]))
+    interpreter.invoke()  # warm-up (XNNPACK packs weights on first use)
+    return interpreter, delegated
+
+
 def _median_ms(interpreter, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -216,7 +233,7 @@ def profile(
         ``type``, ``network``, ``output`` (first output's name), ``shape``,
         ``dtype``, ``delegated`` (XNNPACK took it), ``ms``.
     """
-    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
     from tensorflow.lite.tools import flatbuffer_utils
 
     model_object = _read(model_path)
@@ -234,12 +251,15 @@ def profile(
     ops = []
     for index, op in enumerate(subgraph.operators):
         data, feeds, outputs = single_op_model(model_object, index)
-        interpreter = Interpreter(model_content=data, num_threads=num_threads)
-        interpreter.allocate_tensors()
-        delegated = any(d["op_name"] == "DELEGATE" for d in interpreter._get_ops_details())
-        for detail, tensor_id in zip(interpreter.get_input_details(), feeds):
-            interpreter.set_tensor(detail["index"], values[tensor_id].reshape(detail["shape"]))
-        interpreter.invoke()  # warm-up (XNNPACK packs weights on first use)
+        try:
+            interpreter, delegated = _single_op_interpreter(data, feeds, values, num_threads)
+        except RuntimeError:
+            # XNNPACK refuses some ops alone that it folds in the full graph (a
+            # DEQUANTIZE of constant float16 weights, evaluated once at load time):
+            # time them with the builtin kernels.
+            interpreter, delegated = _single_op_interpreter(
+                data, feeds, values, num_threads, OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+            )
         output_tensor = subgraph.tensors[outputs[0]]
         names = [subgraph.tensors[i].name.decode() for i in outputs]
         ops.append({

@@ -19,10 +19,6 @@ Layout chosen for speed on CPU and for TFLite builtin ops:
    gathered row into corners and three lerps (a ``SPLIT``, four ``DEQUANTIZE``
    and nine element-wise ops per warp in the int8 model).
 
-Callers that already have pixel coordinates in the padded frame (the TPS warp,
-whose linear map folds the [-1, 1] -> pixel scale into its constants) use
-:func:`sample_pixels` and skip the coordinate transform.
-
 Coordinates and weights are always float32, whatever the image dtype.
 """
 

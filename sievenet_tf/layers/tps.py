@@ -135,43 +135,6 @@ def tps_grid(theta, image_size, grid_size: int = 5):
     return displacement + ops.convert_to_tensor(identity_grid((height, width)))
 
 
-def tps_pixel_coordinates(theta, image_size, grid_size: int = 5):
-    """:func:`tps_grid` as pixel coordinates of the one-pixel-padded source image.
-
-    The same map as ``(tps_grid(theta) + 1) * 0.5 * (size - 1) + 1``, the input of
-    :func:`sievenet_tf.layers.sampling.sample_pixels`, with the affine [-1, 1] ->
-    pixel step folded into the constants: theta is scaled (2N values) instead
-    of the (H, W) grid, the basis is shared by x and y, and no (B, H, W, 2)
-    grid is built and sliced again.
-
-    Args:
-        theta: (B, 2 * grid_size**2) float; x-offsets, then y-offsets.
-        image_size: (height, width) of the output and of the sampled image.
-        grid_size: control points per side.
-
-    Returns:
-        (x, y): float32 (B, H, W) each.
-    """
-    height, width = _check_size(image_size)
-    n = grid_size * grid_size
-    theta = ops.convert_to_tensor(theta)
-    if theta.shape[-1] is not None and theta.shape[-1] != 2 * n:
-        raise ValueError(
-            f"theta must have 2 * grid_size**2 = {2 * n} values per example for "
-            f"grid_size={grid_size}, got shape {tuple(theta.shape)}"
-        )
-    scale = np.array([[0.5 * (width - 1)], [0.5 * (height - 1)]], np.float32)  # (2, 1): x, y
-    base = identity_grid((height, width)).reshape(-1, 2).T  # (2, height * width), [-1, 1]
-    base = ((base + 1.0) * scale + 1.0).astype(np.float32)
-    basis = tps_basis((height, width), grid_size).T.astype(np.float32)  # (num_points, height * width)
-    offsets = ops.reshape(ops.cast(theta, "float32"), (-1, 2, n)) * scale  # (batch, 2, num_points)
-    coordinates = ops.matmul(offsets, basis) + base  # (batch, 2, height * width)
-    coordinates = ops.reshape(coordinates, (-1, 2, height, width))
-    x = ops.reshape(coordinates[:, 0:1], (-1, height, width))  # (batch, height, width)
-    y = ops.reshape(coordinates[:, 1:2], (-1, height, width))
-    return x, y
-
-
 @keras.saving.register_keras_serializable(package="sievenet_tf")
 class TpsGridGenerator(keras.layers.Layer):
     """Keras layer around :func:`tps_grid`: theta (B, 2N) -> grid (B, H, W, 2)."""

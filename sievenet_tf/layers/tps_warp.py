@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from sievenet_tf.layers.sampling import PADDING_MODES, sample_pixels
-from sievenet_tf.layers.tps import _check_size, tps_pixel_coordinates
+from sievenet_tf.layers.sampling import PADDING_MODES, grid_sample, grid_sample_many
+from sievenet_tf.layers.tps import _check_size, tps_grid
 
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")
@@ -33,8 +33,8 @@ class TpsWarp(keras.layers.Layer):
         self.padding_mode = padding_mode
 
     def call(self, images, theta):
-        x, y = tps_pixel_coordinates(theta, self.image_size, self.grid_size)
-        return sample_pixels([images], x, y, [self.padding_mode])[0]
+        grid = tps_grid(theta, self.image_size, self.grid_size)
+        return grid_sample(images, grid, self.padding_mode)
 
     def compute_output_shape(self, images_shape, theta_shape):
         return (images_shape[0], *self.image_size, images_shape[3])
@@ -57,7 +57,7 @@ class ClothWarp(keras.layers.Layer):
 
     ``call(cloth, cloth_mask, theta) -> (warped_cloth, warped_mask)``: the grid
     is computed once and both images are sampled in one gather (see
-    :func:`~sievenet_tf.layers.sampling.sample_pixels`); the result equals two
+    :func:`~sievenet_tf.layers.sampling.grid_sample_many`); the result equals two
     :class:`TpsWarp` calls. Float32 under any dtype policy.
 
     Args:
@@ -72,9 +72,11 @@ class ClothWarp(keras.layers.Layer):
         self.grid_size = int(grid_size)
 
     def call(self, cloth, cloth_mask, theta):
-        # The TPS gives pixel coordinates directly (no (B, H, W, 2) grid in between).
-        x, y = tps_pixel_coordinates(theta, self.image_size, self.grid_size)
-        warped_cloth, warped_mask = sample_pixels([cloth, cloth_mask], x, y, ("border", "zeros"))
+        # The [-1, 1] -> pixel map stays next to the grid slices on purpose: the int8
+        # quantiser keeps a slice float only when float arithmetic consumes it;
+        # TPS straight to pixels (scale folded into theta) had it quantise x.
+        grid = tps_grid(theta, self.image_size, self.grid_size)
+        warped_cloth, warped_mask = grid_sample_many([cloth, cloth_mask], grid, ("border", "zeros"))
         return warped_cloth, warped_mask
 
     def compute_output_shape(self, cloth_shape, cloth_mask_shape, theta_shape):

@@ -101,17 +101,6 @@ def test_tflite_conversion_uses_builtin_ops_only_and_matches(rng):
     np.testing.assert_allclose(result, layer(images, theta).numpy(), atol=1e-5)
 
 
-def test_pixel_coordinates_equal_the_grid_in_padded_pixels(rng):
-    from sievenet_tf.layers.tps import tps_pixel_coordinates
-
-    theta = rng.normal(scale=0.2, size=(2, 50)).astype(np.float32)
-    height, width = 20, 15
-    grid = tps_grid(theta, (height, width), 5).numpy()
-    x, y = (v.numpy() for v in tps_pixel_coordinates(theta, (height, width), 5))
-    np.testing.assert_allclose(x, (grid[..., 0] + 1) * 0.5 * (width - 1) + 1, atol=1e-4)
-    np.testing.assert_allclose(y, (grid[..., 1] + 1) * 0.5 * (height - 1) + 1, atol=1e-4)
-
-
 def test_tps_warp_equals_grid_sample_of_the_tps_grid(rng):
     image = rng.uniform(-1, 1, size=(2, 10, 8, 3)).astype(np.float32)
     theta = rng.normal(scale=0.3, size=(2, 18)).astype(np.float32)
