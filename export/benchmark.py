@@ -1,6 +1,7 @@
 """Benchmark an export: latency per format and thread count, per network, the warp alone.
 
     python export/benchmark.py EXPORT_DIR [--run RUN_DIR] [--threads 1,2] [--repeats 20]
+        [--profile] [--conv-ceiling] [--random-run PRESET]
 
 See docs/export.md. All logic lives in sievenet_tf.export.benchmark.
 """

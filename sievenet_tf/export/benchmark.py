@@ -12,9 +12,20 @@ For every ``.tflite`` of the export and for 1 and 2 threads (LiteRT, XNNPACK on)
   (2 * MACs / latency) next to this machine's measured float32 matmul
   throughput (a LiteRT ``FULLY_CONNECTED`` of 512 x 2048 x 2048, same runtime).
 
+With ``--profile``, a per-operator profile of each timed try-on
+(:mod:`sievenet_tf.export.profile`): time by op type and by network (priors,
+warper, warp, segmenter, texture). With ``--conv-ceiling``, this machine's int8
+convolution throughput on the model's own conv shapes
+(:mod:`sievenet_tf.export.conv_ceiling`) and the try-on's achieved G MAC/s as a
+share of it. The machine line (CPU, cores, threads, measured sgemm, load
+average before and after) is kept with the results: compare machines by ratios.
+
 Components are calibrated for int8 on random inputs in their value ranges:
 the numbers are for speed only (quality is the parity report's job).
 Results go to ``EXPORT_DIR/benchmark.json`` and ``EXPORT_DIR/benchmark.md``.
+``--random-run PRESET`` first builds a random-weight run of a preset and exports
+it to ``EXPORT_DIR`` (speed only: parity thresholds for the quantised formats are
+off, and said so in the parity report).
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from sievenet_tf.export import tflite as tflite_lib
 from sievenet_tf.export.exporter import REPORT_JSON, load_run
 from sievenet_tf.export.parity import make_interpreter
 from sievenet_tf.export.tryon_model import build_tryon_model, resolve_parse_layout
+from sievenet_tf.layers.blocks import PHASE_CONV_MIN_FILTERS, UpsampleConv2D
 from sievenet_tf.layers.correlation import FeatureCorrelation
 from sievenet_tf.layers.tps_warp import ClothWarp, TpsWarp
 
@@ -112,11 +124,18 @@ def matmul_gflops(path, num_threads: int) -> float:
 # ---------------------------------------------------------------------- counting
 
 
-def count_macs(model) -> int:
+def count_macs(model, executed: bool = False) -> int:
     """Multiply-accumulates of one forward pass of a functional Keras model.
 
     Counts Conv2D, Dense and FeatureCorrelation layers (everything else is a
     rounding error next to them) plus the TPS matmul of each TPS warp call.
+
+    Args:
+        model: the model.
+        executed: count what the sub-pixel lowering of
+            :class:`~sievenet_tf.layers.blocks.UpsampleConv2D` executes (16 or 36
+            MACs per low-resolution pixel and channel pair) instead of the
+            nominal upsample-then-3x3 conv (36 per high-resolution pixel).
     """
     total = 0
     for layer in model._flatten_layers(include_self=False, recursive=True):
@@ -124,7 +143,11 @@ def count_macs(model) -> int:
         if isinstance(layer, keras.layers.Conv2D):
             kh, kw, cin, cout = layer.kernel.shape
             out = layer._inbound_nodes[0].output_tensors[0].shape
-            total += calls * out[1] * out[2] * kh * kw * cin * cout
+            if executed and isinstance(layer, UpsampleConv2D):
+                taps = 16 if cout >= PHASE_CONV_MIN_FILTERS else 36
+                total += calls * (out[1] // 2) * (out[2] // 2) * taps * cin * cout
+            else:
+                total += calls * out[1] * out[2] * kh * kw * cin * cout
         elif isinstance(layer, keras.layers.Dense):
             total += calls * int(np.prod(layer.kernel.shape))
         elif isinstance(layer, FeatureCorrelation):
@@ -259,6 +282,8 @@ def run_benchmark(
     threads=(1, 2),
     repeats: int = 20,
     components: bool = True,
+    profile: bool = False,
+    conv_ceiling: bool = False,
     log=print,
 ) -> dict:
     """Benchmark an export directory; writes ``benchmark.json`` and ``benchmark.md``.
@@ -266,11 +291,14 @@ def run_benchmark(
     Args:
         export_dir: written by ``export/export.py``.
         run_dir: the run the export came from (default: the one its parity report names);
-            needed for parameter counts, GMACs and the per-network timings.
+            needed for parameter counts, GMACs, the per-network timings and the conv ceiling.
         formats: TFLite formats to time (default: every ``.tflite`` present).
         threads: thread counts.
         repeats: timed invocations per measurement (median reported).
         components: also time each network and the warp alone.
+        profile: per-op profile of the int8 try-on (of the first format without int8)
+            at the largest thread count.
+        conv_ceiling: measure the int8 conv throughput on the model's conv shapes.
         log: progress printer.
 
     Returns:
@@ -290,8 +318,10 @@ def run_benchmark(
         "machine": {
             "cpu": _cpu_name(),
             "cores": os.cpu_count(),
+            "threads": list(threads),
             "python": platform.python_version(),
             "runtime": "ai_edge_litert " + _version("ai-edge-litert") + " (XNNPACK)",
+            "load_average_start": _load_average(),
         },  # fmt: skip
         "repeats": repeats,
         "matmul_gflops": {},
@@ -302,6 +332,7 @@ def run_benchmark(
             matmul_gflops(os.path.join(work, "matmul_fp32.tflite"), count), 1
         )
         log(f"float32 matmul, {count} thread(s): {results['matmul_gflops'][str(count)]} GFLOP/s")
+    results["machine"]["sgemm_gflops"] = results["matmul_gflops"]
 
     models = {}
     if run_dir is not None:
@@ -321,8 +352,28 @@ def run_benchmark(
         results["gmacs"] = {
             name: round(count_macs(model) / 1e9, 3) for name, (model, _) in models.items()
         }
-        log(f"params {results['params']}, GMACs {results['gmacs']}")
+        results["gmacs_executed"] = {
+            name: round(count_macs(model, executed=True) / 1e9, 3)
+            for name, (model, _) in models.items()
+        }
+        log(f"params {results['params']}, GMACs {results['gmacs']} "
+            f"(executed by the sub-pixel lowering: {results['gmacs_executed']['tryon']})")  # fmt: skip
 
+    if conv_ceiling and models:
+        from sievenet_tf.export import conv_ceiling as ceiling_lib
+
+        shapes = ceiling_lib.conv_shapes(models["tryon"][0])
+        results["conv_ceiling"] = {
+            str(count): ceiling_lib.measure(
+                shapes, count, work_dir=os.path.join(work, "conv_ceiling"), log=log
+            )
+            for count in threads
+        }
+        for key, value in results["conv_ceiling"].items():
+            log(f"int8 conv ceiling, {key} thread(s): {value['gmacs_per_s']} G MAC/s "
+                f"({value['gmacs']} GMACs of conv in {value['ms']} ms)")  # fmt: skip
+
+    profile_format = "int8" if "int8" in formats else formats[0]
     for fmt in formats:
         path = os.path.join(export_dir, tflite_lib.file_name(fmt))
         entry = {"file_bytes": os.path.getsize(path), "latency_ms": {}, "components_ms": {}}
@@ -348,36 +399,65 @@ def run_benchmark(
         if "gmacs" in results:
             entry["gflops_achieved"] = {key: round(2 * results["gmacs"]["tryon"] / (ms * 1e-3), 1)
                                         for key, ms in entry["latency_ms"].items()}  # fmt: skip
+            entry["gmacs_per_s"] = {key: round(results["gmacs"]["tryon"] / (ms * 1e-3), 1)
+                                    for key, ms in entry["latency_ms"].items()}  # fmt: skip
+            if fmt == "int8" and "conv_ceiling" in results:
+                entry["share_of_conv_ceiling"] = {
+                    key: round(rate / results["conv_ceiling"][key]["gmacs_per_s"], 3)
+                    for key, rate in entry["gmacs_per_s"].items()
+                    if key in results["conv_ceiling"]
+                }
+        if profile and fmt == profile_format:
+            from sievenet_tf.export import profile as profile_lib
+
+            count = max(threads)
+            entry["profile"] = profile_lib.profile(path, count, repeats=max(3, repeats // 2), log=log)
+            entry["profile"]["threads"] = count
+            log(profile_lib.format_profile(entry["profile"], top=10))
         results["formats"][fmt] = entry
 
+    if "fp32" in results["formats"]:
+        fp32_bytes = results["formats"]["fp32"]["file_bytes"]
+        for entry in results["formats"].values():
+            entry["ratio_to_fp32"] = round(entry["file_bytes"] / fp32_bytes, 3)
+    results["machine"]["load_average_end"] = _load_average()
     atomic.write_json(os.path.join(export_dir, "benchmark.json"), results)
     atomic.write_text(os.path.join(export_dir, "benchmark.md"), format_table(results) + "\n")
     return results
 
 
 def format_table(results: dict) -> str:
-    """Markdown table of :func:`run_benchmark` results."""
+    """Markdown of :func:`run_benchmark` results: machine line, latency table,
+    conv ceiling and profile when measured."""
     machine = results["machine"]
+    loads = [machine.get("load_average_start"), machine.get("load_average_end")]
+    load_text = ", ".join(
+        f"{label} {'/'.join(f'{v:.1f}' for v in load)}"
+        for label, load in zip(("start", "end"), loads)
+        if load
+    )
     lines = [
         f"Preset {results.get('preset', '?')} at {'x'.join(map(str, results.get('image_size', ['?'])))}, "
         f"batch 1, {machine['runtime']}, {machine['cpu']} ({machine['cores']} cores); median of "
         f"{results['repeats']} runs. Measured float32 matmul: "
         + ", ".join(f"{v} GFLOP/s ({k} thr)" for k, v in results["matmul_gflops"].items())
-        + ".",
+        + (f". Load average (1/5/15 min) {load_text}." if load_text else "."),
     ]
     if "params" in results:
         p, g = results["params"], results["gmacs"]
         segmenter_params = f"{p['segmenter'] / 1e6:.1f} M" if "segmenter" in p else "none"
         segmenter_gmacs = f"{g['segmenter']:.2f}" if "segmenter" in g else "none"
+        executed = results.get("gmacs_executed", {}).get("tryon")
         lines.append(
             f"Params: {p['total'] / 1e6:.1f} M (warper {p['warper'] / 1e6:.1f} M, segmenter "
             f"{segmenter_params}, texture {p['texture_translator'] / 1e6:.1f} M). GMACs: try-on "
             f"{g['tryon']:.2f} (warper {g['warper']:.2f}, segmenter {segmenter_gmacs}, texture "
-            f"{g['texture_translator']:.2f}, warp {g['warp']:.3f})."
+            f"{g['texture_translator']:.2f}, warp {g['warp']:.3f})"
+            + (f"; executed by the sub-pixel lowering: {executed:.2f}." if executed else ".")
         )
     lines += [
         "",
-        "| format | threads | size MB | try-on ms | priors ms | warper ms | warp ms (% of try-on) | segmenter ms | texture ms | GFLOP/s |",
+        "| format | threads | size MB (x fp32) | try-on ms | priors ms | warper ms | warp ms (% of try-on) | segmenter ms | texture ms | G MAC/s (% of conv ceiling) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for fmt, entry in results["formats"].items():
@@ -392,12 +472,35 @@ def format_table(results: dict) -> str:
                 if "warp" in parts
                 else "-"
             )
-            gflops = entry.get("gflops_achieved", {}).get(key, "-")
-            lines.append(
-                f"| {fmt} | {key} | {entry['file_bytes'] / 1e6:.1f} | {latency:.1f} | {cell('priors')} | "
-                f"{cell('warper')} | {warp} | {cell('segmenter')} | {cell('texture_translator')} | {gflops} |"
+            rate = entry.get("gmacs_per_s", {}).get(key)
+            share = entry.get("share_of_conv_ceiling", {}).get(key)
+            rate_text = "-" if rate is None else f"{rate:.0f}" + (
+                f" ({100 * share:.0f} %)" if share is not None else ""
             )
+            ratio = f" ({entry['ratio_to_fp32']:.2f})" if "ratio_to_fp32" in entry else ""
+            lines.append(
+                f"| {fmt} | {key} | {entry['file_bytes'] / 1e6:.1f}{ratio} | {latency:.1f} | {cell('priors')} | "
+                f"{cell('warper')} | {warp} | {cell('segmenter')} | {cell('texture_translator')} | {rate_text} |"
+            )
+    if "conv_ceiling" in results:
+        from sievenet_tf.export.conv_ceiling import format_ceiling
+
+        for value in results["conv_ceiling"].values():
+            lines += ["", format_ceiling(value, top=5)]
+    for fmt, entry in results["formats"].items():
+        if "profile" in entry:
+            from sievenet_tf.export.profile import format_profile
+
+            lines += ["", f"Profile of the {fmt} try-on, {entry['profile']['threads']} thread(s):", "",
+                      format_profile(entry["profile"], top=10)]  # fmt: skip
     return "\n".join(lines)
+
+
+def _load_average():
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _cpu_name() -> str:
@@ -418,6 +521,70 @@ def _version(package: str) -> str:
         return "?"
 
 
+# ---------------------------------------------------------------------- random runs
+
+
+def make_random_run(directory, preset: str, seed: int = 0) -> str:
+    """A run directory with random weights for timing: ``config.json`` + ``sievenet.keras``.
+
+    Normalisation parameters (gamma, beta, moving statistics) are drawn around
+    their initial values too: at exactly 1 and 0 the converter folds the affine
+    of every normalisation away, which a trained model never lets it do, and
+    the timings would miss those ops. The regressors' zero-initialised dense
+    layers get small weights so that the warps are not the identity.
+    """
+    from sievenet_tf.config import get_preset
+    from sievenet_tf.models import build_sievenet
+
+    config = get_preset(preset)
+    keras.utils.set_random_seed(seed)
+    sievenet = build_sievenet(config)
+    rng = np.random.default_rng(seed)
+    for variable in sievenet.weights:
+        path = variable.path
+        if path.endswith("regressor_dense/kernel"):
+            value = rng.normal(scale=0.02, size=variable.shape)
+        elif path.endswith(("/gamma", "/moving_variance")):
+            value = rng.uniform(0.5, 1.5, size=variable.shape)
+        elif path.endswith(("/beta", "/moving_mean")):
+            value = rng.normal(scale=0.1, size=variable.shape)
+        else:
+            continue
+        variable.assign(value.astype("float32"))
+    os.makedirs(directory, exist_ok=True)
+    sievenet.save(os.path.join(directory, "sievenet.keras"))
+    config.save(os.path.join(directory, "config.json"))
+    return os.fspath(directory)
+
+
+# Random weights: the quantised formats' parity (PSNR of the try-on against float)
+# is meaningless, so it is not enforced for timing exports. fp32 is held to 1e-3:
+# a random warper's sharp-edged warps turn float summation-order differences in
+# theta into ~1.5e-4 pixel differences (before and after the lowering work);
+# trained runs keep the export's 1e-4.
+RANDOM_RUN_THRESHOLDS = {
+    "fp32": {"max_abs": 1e-3, "min_segmentation_agreement": 0.99},
+    "fp16": {"min_psnr": 0.0, "min_ssim": -1.0},
+    "dynamic": {"min_psnr": 0.0, "min_ssim": -1.0},
+    "int8": {"min_psnr": 0.0, "min_ssim": -1.0},
+}
+
+
+def export_random_run(export_dir, preset: str, formats=("fp32", "int8"), log=print) -> dict:
+    """:func:`make_random_run` in ``EXPORT_DIR/../<name>_run`` exported to ``export_dir``."""
+    from sievenet_tf.export.exporter import export_run
+
+    export_dir = os.path.abspath(os.fspath(export_dir))
+    run_dir = export_dir.rstrip(os.sep) + "_run"
+    if not os.path.isfile(os.path.join(run_dir, "sievenet.keras")):
+        make_random_run(run_dir, preset)
+    report = export_run(run_dir, export_dir, list(formats), num_calibration=8, num_parity=2,
+                        thresholds=RANDOM_RUN_THRESHOLDS, log=log)  # fmt: skip
+    if not report["passed"]:
+        raise RuntimeError(f"export of the random {preset} run failed parity: see {report['export_dir']}")
+    return report
+
+
 def main(argv=None) -> int:
     """``python export/benchmark.py EXPORT_DIR [--run RUN_DIR] [--threads 1,2] ...``."""
     parser = argparse.ArgumentParser(prog="benchmark.py", description=__doc__.split("\n\n")[0])
@@ -429,6 +596,12 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--repeats", type=positive_int, default=20)
     parser.add_argument("--no-components", action="store_true", help="time the full try-on only")
+    parser.add_argument("--profile", action="store_true",
+                        help="per-op profile of the int8 try-on (by op type and by network)")  # fmt: skip
+    parser.add_argument("--conv-ceiling", action="store_true",
+                        help="int8 conv throughput of this machine on the model's conv shapes")  # fmt: skip
+    parser.add_argument("--random-run", metavar="PRESET",
+                        help="first export a random-weight run of PRESET (fp32 + int8) to EXPORT_DIR")  # fmt: skip
     args = parser.parse_args(argv)
     return run_main("benchmark.py", lambda log: _benchmark(args, log))
 
@@ -443,8 +616,12 @@ def _benchmark(args, log) -> int:
     formats = (
         [tflite_lib.check_quantization(f) for f in args.formats.split(",")] if args.formats else None
     )
+    if args.random_run:
+        if not os.path.isfile(os.path.join(args.export_dir, REPORT_JSON)):
+            export_random_run(args.export_dir, args.random_run, formats or ("fp32", "int8"), log)
     results = run_benchmark(
-        args.export_dir, args.run, formats, threads, args.repeats, not args.no_components, log=log
-    )
+        args.export_dir, args.run, formats, threads, args.repeats, not args.no_components,
+        profile=args.profile, conv_ceiling=args.conv_ceiling, log=log,
+    )  # fmt: skip
     print(format_table(results))
     return 0

@@ -12,6 +12,13 @@
   and the sampled cloth is wrong (measured: max abs error 1.0). The model's
   inputs and outputs stay float32 / int32 (the contract's dtypes).
 
+In the int8 model, large float32 weights of the float layers (the TPS basis of
+the warp, H * W x N values: 4.9 MB at 256 x 192, 0.4x of the mobile model's
+int8 file) are stored as float16 and widened by a ``DEQUANTIZE`` that LiteRT
+and XNNPACK evaluate once at load time (:func:`store_float_weights_fp16`).
+Coordinates are still computed in float32; the basis values move by at most
+2^-11 of themselves (below 0.01 px of coordinate for |theta| <= 1).
+
 The model is converted with ``supported_ops = [TFLITE_BUILTINS]`` (plus
 ``TFLITE_BUILTINS_INT8`` for int8), so a graph that would need a Flex (TF Select)
 op fails to convert; :func:`check_builtin_ops` then checks the flatbuffer
@@ -138,12 +145,109 @@ def _convert_int8(converter, representative_examples, float_layers) -> bytes:
     converter._experimental_calibrate_only = True  # float model + calibration statistics
     calibrated = converter.convert()
     denylisted = float_tensor_names(calibrated, float_layers)
-    return lite_convert.mlir_quantize(
+    quantized = lite_convert.mlir_quantize(
         calibrated,
         disable_per_channel=False,
         fully_quantize=False,  # float32 inputs and outputs
         denylisted_nodes=denylisted,
     )
+    return store_float_weights_fp16(quantized)
+
+
+# Float32 weights from this many values on are stored as float16 in int8 models.
+FP16_WEIGHTS_MIN_VALUES = 1 << 18
+_FP16_WEIGHT_CONSUMERS = ("FULLY_CONNECTED", "BATCH_MATMUL")
+
+
+def store_float_weights_fp16(model: bytes, min_values: int = FP16_WEIGHTS_MIN_VALUES) -> bytes:
+    """Store large constant float32 matmul weights as float16 + ``DEQUANTIZE``.
+
+    Every constant float32 input of a ``FULLY_CONNECTED`` or ``BATCH_MATMUL``
+    with at least ``min_values`` values gets a float16 copy, and a
+    ``DEQUANTIZE`` (float16 -> float32) at the start of the graph produces the
+    original tensor from it: the pattern of TFLite's own float16 quantisation,
+    which the runtime (and XNNPACK) turns back into float32 constants once,
+    when the model is loaded. Nothing else changes.
+
+    Args:
+        model: a ``.tflite`` flatbuffer.
+        min_values: size threshold (values).
+
+    Returns:
+        The new flatbuffer (``model`` itself when nothing qualifies).
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    flat = _flatbuffer(model)
+    names = {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    changed = False
+    for subgraph in flat.subgraphs:
+        new_ops = []
+        for op in subgraph.operators or []:
+            code = flat.operatorCodes[op.opcodeIndex]
+            if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) not in _FP16_WEIGHT_CONSUMERS:
+                continue
+            for tensor_index in op.inputs:
+                if tensor_index < 0:
+                    continue
+                tensor = subgraph.tensors[tensor_index]
+                buffer = flat.buffers[tensor.buffer]
+                data = getattr(buffer, "data", None)
+                if (
+                    tensor.type != schema.TensorType.FLOAT32
+                    or data is None
+                    or len(data) < 4 * min_values
+                ):
+                    continue
+                values = np.frombuffer(bytes(np.asarray(data, np.uint8)), np.float32)
+                half = schema.BufferT()
+                half.data = np.frombuffer(values.astype(np.float16).tobytes(), np.uint8)
+                flat.buffers.append(half)
+                half_tensor = schema.TensorT()
+                half_tensor.shape = np.array(tensor.shape, np.int32)
+                half_tensor.type = schema.TensorType.FLOAT16
+                half_tensor.buffer = len(flat.buffers) - 1
+                half_tensor.name = (tensor.name.decode() if isinstance(tensor.name, bytes) else str(tensor.name)) + "_fp16"
+                subgraph.tensors.append(half_tensor)
+                shared = any(
+                    other is not tensor and other.buffer == tensor.buffer
+                    for graph in flat.subgraphs
+                    for other in graph.tensors
+                )
+                if shared:  # another tensor still reads the float32 values
+                    flat.buffers.append(schema.BufferT())
+                    tensor.buffer = len(flat.buffers) - 1
+                else:
+                    buffer.data = None  # drop the float32 copy
+                # The tensor is now produced by the DEQUANTIZE.
+                dequantize = schema.OperatorT()
+                dequantize.opcodeIndex = _opcode_index(flat, schema.BuiltinOperator.DEQUANTIZE, version=3)
+                dequantize.inputs = np.array([len(subgraph.tensors) - 1], np.int32)
+                dequantize.outputs = np.array([tensor_index], np.int32)
+                new_ops.append(dequantize)
+                changed = True
+        if new_ops:
+            subgraph.operators = new_ops + list(subgraph.operators)
+    if not changed:
+        return model
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(flat))
+
+
+def _opcode_index(flat, builtin: int, version: int) -> int:
+    """Index of ``builtin`` in the model's operator codes (added, at ``version`` or more)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    for index, code in enumerate(flat.operatorCodes):
+        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+            code.version = max(code.version, version)
+            return index
+    code = schema.OperatorCodeT()
+    code.builtinCode = builtin
+    code.deprecatedBuiltinCode = min(builtin, schema.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES)
+    code.version = version
+    flat.operatorCodes.append(code)
+    return len(flat.operatorCodes) - 1
 
 
 def float_tensor_names(model: bytes, float_layers: Iterable[str]) -> list[str]:

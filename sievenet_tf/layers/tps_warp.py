@@ -72,6 +72,9 @@ class ClothWarp(keras.layers.Layer):
         self.grid_size = int(grid_size)
 
     def call(self, cloth, cloth_mask, theta):
+        # The [-1, 1] -> pixel map stays next to the grid slices on purpose: the int8
+        # quantiser keeps a slice float only when float arithmetic consumes it;
+        # TPS straight to pixels (scale folded into theta) had it quantise x.
         grid = tps_grid(theta, self.image_size, self.grid_size)
         warped_cloth, warped_mask = grid_sample_many([cloth, cloth_mask], grid, ("border", "zeros"))
         return warped_cloth, warped_mask

@@ -99,3 +99,12 @@ def test_tflite_conversion_uses_builtin_ops_only_and_matches(rng):
     theta = rng.normal(scale=0.3, size=(1, 50)).astype(np.float32)  # pushes samples off-image
     result = runner(images=images, theta=theta)["warped"]
     np.testing.assert_allclose(result, layer(images, theta).numpy(), atol=1e-5)
+
+
+def test_tps_warp_equals_grid_sample_of_the_tps_grid(rng):
+    image = rng.uniform(-1, 1, size=(2, 10, 8, 3)).astype(np.float32)
+    theta = rng.normal(scale=0.3, size=(2, 18)).astype(np.float32)
+    for mode in ("border", "zeros"):
+        warp = TpsWarp((10, 8), 3, mode)
+        expected = grid_sample(image, tps_grid(theta, (10, 8), 3), mode).numpy()
+        np.testing.assert_allclose(warp(image, theta).numpy(), expected, atol=1e-5)
