@@ -171,7 +171,7 @@ class AnalyzerConfig:
     min_keypoints: int = 4
     # Cloth mask of a product photo on a plain light background: a pixel is cloth
     # when it differs from the border's mean colour by more than this ([0, 1] units).
-    cloth_mask_threshold: float = 0.06
+    cloth_mask_threshold: float = 0.04
     # Morphological closing (dilate, then erode) with a square of this side, pixels at 256 x 192.
     cloth_mask_closing: int = 3
     # Holes are background regions that the border's background cannot reach in
@@ -179,6 +179,9 @@ class AnalyzerConfig:
     cloth_mask_fill_steps: int = 48
     # The flood fill runs at H / f x W / f (cheaper, same result for holes wider than f).
     cloth_mask_fill_downsample: int = 4
+    # The learned cloth-mask head (--stage cloth_mask), used by the photo graph
+    # instead of the computation above when the run has it.
+    cloth_masker_filters: tuple[int, ...] = (8, 16, 32, 32)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,8 @@ class TrainConfig:
     texture_steps: int = 200_000
     # The person analyzer (--stage analyzer); the try-on does not need it.
     analyzer_steps: int = 20_000
+    # The learned cloth-mask head (--stage cloth_mask).
+    cloth_mask_steps: int = 3000
     checkpoint_every: int = 1000
     log_every: int = 50
     image_every: int = 2000
@@ -391,7 +396,7 @@ _POSITIVE_INTS = (
     "data.num_keypoints", "data.shape_downsample", "data.shuffle_buffer",
     "segmentation.num_classes", "triplet.refresh_every",
     "train.batch_size", "train.warp_steps", "train.segmentation_steps", "train.texture_steps",
-    "train.checkpoint_every", "train.log_every", "train.image_every", "train.analyzer_steps",
+    "train.checkpoint_every", "train.log_every", "train.image_every", "train.analyzer_steps", "train.cloth_mask_steps",
     "analyzer.blocks_per_level", "analyzer.head_filters", "analyzer.parse_stride",
     "analyzer.heatmap_stride", "analyzer.min_keypoints", "analyzer.cloth_mask_closing",
     "analyzer.cloth_mask_fill_steps", "analyzer.cloth_mask_fill_downsample",
@@ -439,15 +444,17 @@ def _check_analyzer(config) -> None:
     analyzer, training = config.analyzer, config.analyzer_training
     if analyzer.block not in ("separable", "conv"):
         raise ValueError(f"analyzer.block must be 'separable' or 'conv', got {analyzer.block!r}")
-    if not analyzer.filters or any(f < 1 for f in analyzer.filters):
-        raise ValueError(f"analyzer.filters must be positive widths, got {analyzer.filters}")
     h, w = config.data.image_size
+    for name in ("filters", "cloth_masker_filters"):
+        widths = getattr(analyzer, name)
+        if not widths or any(f < 1 for f in widths):
+            raise ValueError(f"analyzer.{name} must be positive widths, got {widths}")
+        if h % 2 ** len(widths) or w % 2 ** len(widths):
+            raise ValueError(
+                f"data.image_size {h}x{w} must be divisible by {2 ** len(widths)}, the total "
+                f"stride of the {len(widths)} levels in analyzer.{name}"
+            )
     stride = 2 ** len(analyzer.filters)
-    if h % stride or w % stride:
-        raise ValueError(
-            f"data.image_size {h}x{w} must be divisible by {stride}, the total stride of the "
-            f"{len(analyzer.filters)} levels in analyzer.filters"
-        )
     for name in ("parse_stride", "heatmap_stride"):
         value = getattr(analyzer, name)
         if value & (value - 1) or value > stride:
@@ -575,7 +582,8 @@ def _tiny() -> SieveNetConfig:
         segmentation=SegmentationConfig(filters=(16, 32, 32, 32)),
         texture=TextureConfig(filters=(16, 32, 32, 32)),
         analyzer=AnalyzerConfig(
-            filters=(8, 16, 16, 16), block="conv", head_filters=8, heatmap_sigma=1.0
+            filters=(8, 16, 16, 16), block="conv", head_filters=8, heatmap_sigma=1.0,
+            cloth_masker_filters=(4, 8, 8),
         ),
         # No ImageNet weights on a CPU demo machine, and a random VGG19 costs ~95% of
         # the step time at this size: the VGG terms (PGM align, perceptual) are off.
@@ -588,6 +596,7 @@ def _tiny() -> SieveNetConfig:
             segmentation_steps=1000,
             texture_steps=1500,
             analyzer_steps=500,
+            cloth_mask_steps=300,
             checkpoint_every=250,
             log_every=25,
             image_every=500,

@@ -42,13 +42,18 @@ STAGES = ("warp", "segmentation", "texture")
 # The person analyzer (photo -> parse + keypoints) trains as a stage of its own;
 # the try-on model does not need it, the photo graph does.
 ANALYZER_STAGE = "analyzer"
-ALL_STAGES = (*STAGES, ANALYZER_STAGE)
+# The learned cloth-mask head of the photo graph (optional: without it the
+# graph computes the mask by thresholding, see layers/cloth_mask.py).
+CLOTH_MASK_STAGE = "cloth_mask"
+PHOTO_STAGES = (ANALYZER_STAGE, CLOTH_MASK_STAGE)
+ALL_STAGES = (*STAGES, *PHOTO_STAGES)
 # Stage -> the network it trains (also the file name under models/).
 STAGE_NETWORKS = {
     "warp": "warper",
     "segmentation": "segmenter",
     "texture": "texture_translator",
     ANALYZER_STAGE: "person_analyzer",
+    CLOTH_MASK_STAGE: "cloth_masker",
 }
 CONFIG_FILE = "config.json"
 SIEVENET_FILE = "sievenet.keras"
@@ -262,6 +267,13 @@ class Run:
                 f"{self.config.data.image_size[1]}"
             )
         return analyzer
+
+    def load_cloth_masker(self):
+        """The trained :class:`~sievenet_tf.models.ClothMasker`, or None when the run
+        has none (the photo graph then computes the mask in-graph)."""
+        if not self.has_network(CLOTH_MASK_STAGE):
+            return None
+        return self.load_network(CLOTH_MASK_STAGE)
 
     # ------------------------------------------------------------ composed
     def check_complete(self) -> None:

@@ -1,5 +1,6 @@
 """SieveNet networks and builders that unpack a config into constructor arguments."""
 
+from sievenet_tf.models.cloth_masker import ClothMasker
 from sievenet_tf.models.coarse_to_fine_warper import CoarseToFineWarper
 from sievenet_tf.models.person_analyzer import PersonAnalyzer
 from sievenet_tf.models.segmentation_mask_generator import SegmentationMaskGenerator
@@ -67,6 +68,13 @@ def build_person_analyzer(config, name="person_analyzer"):
     )
 
 
+def build_cloth_masker(config, name="cloth_masker"):
+    """:class:`ClothMasker` for a config (``analyzer.cloth_masker_filters``)."""
+    return ClothMasker(
+        image_size=config.data.image_size, filters=config.analyzer.cloth_masker_filters, name=name
+    )
+
+
 def build_sievenet(config, warper=None, segmenter=None, texture_translator=None):
     """:class:`SieveNet` from given (trained) stage networks, building missing ones.
 
@@ -84,6 +92,7 @@ def build_sievenet(config, warper=None, segmenter=None, texture_translator=None)
 
 
 __all__ = [
+    "ClothMasker",
     "CoarseToFineWarper",
     "PersonAnalyzer",
     "SegmentationMaskGenerator",
@@ -95,4 +104,5 @@ __all__ = [
     "build_texture_translator",
     "build_sievenet",
     "build_person_analyzer",
+    "build_cloth_masker",
 ]

@@ -102,7 +102,7 @@ class PersonAnalyzer(keras.Model):
                 if level == 0 and index == 0:
                     continue  # the stem is level 0's stride-2 block
                 stride = 2 if index == 0 else 1
-                x = _block(x, width_l, stride, block, f"down{level}_{index}")
+                x = block_layers(x, width_l, stride, block, f"down{level}_{index}")
             skips.append(x)
         # Global context: the mean feature, projected, added everywhere.
         context = keras.layers.GlobalAveragePooling2D(keepdims=True, name="context_pool")(x)
@@ -117,11 +117,11 @@ class PersonAnalyzer(keras.Model):
         for level in range(len(filters) - 2, max(k - 1, 0) - 1, -1):
             x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
             x = keras.layers.Concatenate(name=f"up{level}_skip")([x, skips[level]])
-            x = _block(x, head_filters if level == k - 1 else filters[level], 1, block, f"up{level}")
+            x = block_layers(x, head_filters if level == k - 1 else filters[level], 1, block, f"up{level}")
             features[2 ** (level + 1)] = x
         if k == 0:  # heads at full resolution: one more step, no skip
             x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="up_full_resize")(x)
-            x = _block(x, head_filters, 1, block, "up_full")
+            x = block_layers(x, head_filters, 1, block, "up_full")
             features[1] = x
 
         parse = keras.layers.Conv2D(num_classes, 1, name="parse_head")(features[parse_stride])
@@ -130,7 +130,7 @@ class PersonAnalyzer(keras.Model):
                 parse_stride, interpolation="bilinear", name="parse_resize"
             )(parse)
         parse = keras.layers.Activation("linear", dtype="float32", name="parse_logits")(parse)
-        heat = _block(features[heatmap_stride], head_filters, 1, block, "heatmap")
+        heat = block_layers(features[heatmap_stride], head_filters, 1, block, "heatmap")
         heat = keras.layers.Conv2D(num_keypoints, 1, name="heatmap_head")(heat)
         heat = keras.layers.Activation("linear", dtype="float32", name="keypoint_heatmaps")(heat)
         super().__init__(
@@ -173,8 +173,10 @@ class PersonAnalyzer(keras.Model):
         return cls(**config)
 
 
-def _block(x, filters: int, stride: int, kind: str, name: str):
-    """One encoder/decoder block (batch norm folds into the convolutions at export)."""
+def block_layers(x, filters: int, stride: int, kind: str, name: str):
+    """One encoder/decoder block, functional style: "separable" (depthwise 3x3 -> norm
+    -> ReLU -> pointwise 1x1) or "conv" (3x3), then batch norm (folded into the
+    convolution at export) and ReLU."""
     if kind == "separable":
         x = keras.layers.DepthwiseConv2D(
             3, strides=stride, padding="same", use_bias=False, name=f"{name}_dw"

@@ -136,3 +136,31 @@ def augment_person_batch(person, segmentation, keypoints, generator, options):
         tf.cast(keypoints, tf.float32), matrix, translation, flipped, image_size
     )
     return person, labels, keypoints
+
+
+def augment_cloth_batch(cloth, cloth_mask, generator, options):
+    """Augment product photos and their masks: the same moves and colours as
+    :func:`augment_person_batch` (a mirrored garment needs no label swap).
+
+    Args:
+        cloth: (B, H, W, 3) float32 in [-1, 1].
+        cloth_mask: (B, H, W, 1) float32 in {0, 1}.
+        generator: a ``tf.random.Generator``.
+        options: an :class:`~sievenet_tf.config.AnalyzerTrainingConfig`.
+
+    Returns:
+        (cloth, cloth_mask) of the same shapes.
+    """
+    image_size = tuple(int(v) for v in cloth.shape[1:3])
+    batch = tf.shape(cloth)[0]
+    matrix, translation, _ = random_affine(
+        generator, batch, image_size, options.flip, options.scale, options.shift, options.rotation
+    )
+    transforms = _inverse_transforms(matrix, translation, image_size)
+    cloth = _transform(cloth, transforms, "BILINEAR", FILL_VALUE)
+    mask = _transform(tf.cast(cloth_mask, tf.float32), transforms, "BILINEAR", 0.0)
+    cloth = jitter_colors(
+        cloth, generator, options.brightness, options.contrast, options.saturation,
+        options.color_gain,
+    )  # fmt: skip
+    return cloth, tf.cast(mask > 0.5, tf.float32)

@@ -16,12 +16,13 @@ from sievenet_tf import losses
 from sievenet_tf.data import keys, labels
 from sievenet_tf.layers.keypoints import heatmap_targets
 from sievenet_tf.models import (
+    build_cloth_masker,
     build_person_analyzer,
     build_segmenter,
     build_texture_translator,
     build_warper,
 )
-from sievenet_tf.training.augment import augment_person_batch
+from sievenet_tf.training.augment import augment_cloth_batch, augment_person_batch
 
 
 def _warp_inputs(batch):
@@ -248,11 +249,43 @@ class AnalyzerStage:
         return {"cross_entropy": cross_entropy, "heatmap_mse": heatmap, "total": total}, outputs
 
 
+class ClothMaskStage:
+    """The learned cloth-mask head: product photo -> mask, sigmoid cross-entropy
+    against the dataset's ``cloth-mask`` files, with the analyzer's augmentation
+    (moves and colours) and its Adam settings."""
+
+    name = "cloth_mask"
+
+    def __init__(self, config, vgg=None, frozen=None):
+        self.config = config
+        self.options = config.analyzer_training
+        self.masker = build_cloth_masker(config)
+        self.networks = {"cloth_masker": self.masker}
+        self.generator = tf.random.Generator.from_seed(config.train.seed + 1)
+        self.trackables = {"augmentation_generator": self.generator}
+
+    @property
+    def steps(self):
+        return self.config.train.cloth_mask_steps
+
+    optimizer_config = AnalyzerStage.optimizer_config
+
+    def terms(self, batch, training=True, use_triplet=False):
+        cloth, mask = batch[keys.CLOTH], batch[keys.CLOTH_MASK]
+        if training:
+            cloth, mask = augment_cloth_batch(cloth, mask, self.generator, self.options)
+        outputs = dict(self.masker({"cloth": cloth}, training=training))
+        cross_entropy = losses.mask_binary_cross_entropy(outputs["cloth_mask_logits"], mask)
+        outputs.update({keys.CLOTH: cloth, "target_mask": mask})
+        return {"cross_entropy": cross_entropy, "total": cross_entropy}, outputs
+
+
 STAGE_CLASSES = {
     "warp": WarpStage,
     "segmentation": SegmentationStage,
     "texture": TextureStage,
     "analyzer": AnalyzerStage,
+    "cloth_mask": ClothMaskStage,
 }
 
 

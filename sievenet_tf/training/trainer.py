@@ -517,6 +517,9 @@ class Trainer:
         if stage_name == "segmentation":
             columns["expected segmentation"] = np.argmax(outputs["segmentation_logits"].numpy(), -1)
             columns["target"] = batch[keys.SEGMENTATION]
+        elif stage_name == "cloth_mask":
+            columns["mask"] = (outputs["cloth_mask_logits"].numpy() > 0).astype(np.float32)
+            columns["target"] = batch[keys.CLOTH_MASK]
         elif stage_name == "analyzer":
             columns.pop("cloth")
             height, width = batch[keys.PERSON].shape[1:3]
