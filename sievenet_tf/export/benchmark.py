@@ -38,6 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 from sievenet_tf import atomic
+from sievenet_tf.export import photo_benchmark
 from sievenet_tf.export import tflite as tflite_lib
 from sievenet_tf.export.exporter import REPORT_JSON, load_run
 from sievenet_tf.export.parity import make_interpreter
@@ -345,6 +346,10 @@ def run_benchmark(
                                         for key, ms in entry["latency_ms"].items()}  # fmt: skip
         results["formats"][fmt] = entry
 
+    # The photo graph (person + cloth photos in) and the analyzer alone, when exported.
+    photo = photo_benchmark.benchmark_photo(export_dir, run_dir, formats, threads, repeats, results, log)
+    if photo:
+        results["photo"] = photo
     atomic.write_json(os.path.join(export_dir, "benchmark.json"), results)
     atomic.write_text(os.path.join(export_dir, "benchmark.md"), format_table(results) + "\n")
     return results
@@ -392,7 +397,7 @@ def format_table(results: dict) -> str:
                 f"| {fmt} | {key} | {entry['file_bytes'] / 1e6:.1f} | {latency:.1f} | {cell('priors')} | "
                 f"{cell('warper')} | {warp} | {cell('segmenter')} | {cell('texture_translator')} | {gflops} |"
             )
-    return "\n".join(lines)
+    return "\n".join(lines + photo_benchmark.format_photo(results))
 
 
 def _cpu_name() -> str:
