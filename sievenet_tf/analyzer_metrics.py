@@ -41,7 +41,9 @@ class AnalyzerMetrics:
         pck_pixels: the PCK radius at the reference resolution.
     """
 
-    def __init__(self, image_size, reference_height: int = REFERENCE_HEIGHT, pck_pixels: float = PCK_PIXELS):
+    def __init__(
+        self, image_size, reference_height: int = REFERENCE_HEIGHT, pck_pixels: float = PCK_PIXELS
+    ):
         self.scale = reference_height / float(image_size[0])
         self.reference_height = reference_height
         self.pck_pixels = pck_pixels
@@ -69,13 +71,20 @@ class AnalyzerMetrics:
         self.visible_found += int(within.sum())
         for k, name in enumerate(COCO18_KEYPOINT_NAMES):
             hits, count = self.per_keypoint.get(name, (0, 0))
-            self.per_keypoint[name] = (hits + int(within[:, k].sum()), count + int(visible[:, k].sum()))
+            self.per_keypoint[name] = (
+                hits + int(within[:, k].sum()),
+                count + int(visible[:, k].sum()),
+            )
         self.missing_true += int((~visible).sum())
         self.missing_predicted += int((~found).sum())
         self.missing_both += int((~visible & ~found).sum())
-        self.mask_iou.append(M.mask_iou(np.asarray(predicted["cloth_mask"]), batch[keys.CLOTH_MASK]))
+        self.mask_iou.append(
+            M.mask_iou(np.asarray(predicted["cloth_mask"]), batch[keys.CLOTH_MASK])
+        )
         if computed_mask is not None:
-            self.computed_mask_iou.append(M.mask_iou(np.asarray(computed_mask), batch[keys.CLOTH_MASK]))
+            self.computed_mask_iou.append(
+                M.mask_iou(np.asarray(computed_mask), batch[keys.CLOTH_MASK])
+            )
 
     def result(self) -> dict:
         iou, miou_union = M.segmentation_iou(self.confusion)
@@ -97,10 +106,14 @@ class AnalyzerMetrics:
             "missing_precision": _ratio(self.missing_both, self.missing_predicted),
             "missing_recall": _ratio(self.missing_both, self.missing_true),
             "keypoints_missing_in_dataset": self.missing_true,
-            "cloth_mask_iou": _float(np.mean(np.concatenate(self.mask_iou)) if self.mask_iou else math.nan),
+            "cloth_mask_iou": _float(
+                np.mean(np.concatenate(self.mask_iou)) if self.mask_iou else math.nan
+            ),
         }
         if self.computed_mask_iou:
-            result["cloth_mask_iou_computed"] = _float(np.mean(np.concatenate(self.computed_mask_iou)))
+            result["cloth_mask_iou_computed"] = _float(
+                np.mean(np.concatenate(self.computed_mask_iou))
+            )
         result["parse_iou_per_class"] = {
             name: (None if math.isnan(v) else float(v)) for name, v in zip(MODEL_CLASS_NAMES, iou)
         }
@@ -149,7 +162,9 @@ def analyzer_markdown(result: dict) -> str:
         f"| cloth mask IoU | {cell(result['cloth_mask_iou'])} |",
     ]  # fmt: skip
     if "cloth_mask_iou_computed" in result:
-        lines.append(f"| cloth mask IoU, in-graph computation | {cell(result['cloth_mask_iou_computed'])} |")
+        lines.append(
+            f"| cloth mask IoU, in-graph computation | {cell(result['cloth_mask_iou_computed'])} |"
+        )
     lines += ["", "| class | IoU | target pixels |", "|---|---|---|"]
     for name, value in result["parse_iou_per_class"].items():
         lines.append(f"| {name} | {cell(value)} | {result['parse_class_pixels'][name]} |")

@@ -118,6 +118,7 @@ def evaluate_run(
     log=print,
     priors: str = "dataset",
     analyzer_only: bool = False,
+    perturb: bool = False,
 ) -> dict:
     """Evaluate ``RUN_DIR/sievenet.keras`` on a split and write the report files.
 
@@ -143,6 +144,9 @@ def evaluate_run(
             does, and their own accuracy is reported under ``analyzer``
             (:mod:`sievenet_tf.analyzer_metrics`); the targets stay the dataset's.
         analyzer_only: evaluate only the predictions (no try-on model needed).
+        perturb: with ``analyzer_only``, move and recolour each person photo (and its
+            labels) with the training augmentation of ``analyzer_training``, seeded: a
+            proxy for framings and colours that studio photos do not have.
 
     Returns:
         The content of ``metrics.json``: ``run``, ``data``, ``split``, ``pairs``,
@@ -166,6 +170,8 @@ def evaluate_run(
     if priors not in ("dataset", "predicted"):
         raise EvaluationError(f"priors must be 'dataset' or 'predicted', got {priors!r}")
     predicted_priors = priors == "predicted" or analyzer_only
+    if perturb and not analyzer_only:
+        raise EvaluationError("perturb needs analyzer_only (the try-on targets would not move)")
     run = Run(run_dir)
     run_dir = run.directory
     config = run.config
@@ -179,11 +185,12 @@ def evaluate_run(
     )
     model = None if analyzer_only else run.load_sievenet()
     analyze = analyzer_metrics = None
+    perturbation = _perturbation(config) if perturb else None
     if predicted_priors:
         analyze = _analysis_function(run, config)
         analyzer_metrics = AnalyzerMetrics(config.data.image_size)
     default_name = (
-        f"eval_analyzer_{split}" if analyzer_only
+        f"eval_analyzer_{split}" + ("_perturbed" if perturb else "") if analyzer_only
         else f"eval_{split}_{pairs}" + ("_predicted" if priors == "predicted" else "")
     )  # fmt: skip
     out_dir = Path(out_dir) if out_dir is not None else run_dir / default_name
@@ -216,6 +223,8 @@ def evaluate_run(
                 take = min(len(batch[keys.PERSON]), max_examples - count)
                 batch = {k: v[:take] for k, v in batch.items()}
             model_inputs = {k: batch[k] for k in MODEL_INPUTS}
+            if perturbation is not None:
+                batch = perturbation(batch)
             if analyze is not None:
                 predicted, computed_mask, model_priors = analyze(batch[keys.PERSON], batch[keys.CLOTH])
                 analyzer_metrics.update(batch, predicted, computed_mask)
@@ -371,6 +380,26 @@ def _analysis_function(run, config):
     return run_analysis
 
 
+def _perturbation(config):
+    """batch -> batch with person, segmentation and keypoints augmented (seeded)."""
+    from sievenet_tf.training.augment import augment_person_batch
+
+    generator = tf.random.Generator.from_seed(config.train.seed + 12345)
+
+    def perturb(batch):
+        person, segmentation, keypoints = augment_person_batch(
+            tf.constant(batch[keys.PERSON]),
+            tf.constant(batch[keys.SEGMENTATION]),
+            tf.constant(batch[keys.KEYPOINTS]),
+            generator,
+            config.analyzer_training,
+        )
+        return {**batch, keys.PERSON: person.numpy(), keys.SEGMENTATION: segmentation.numpy(),
+                keys.KEYPOINTS: keypoints.numpy()}  # fmt: skip
+
+    return perturb
+
+
 def _write_analyzer_only(run_dir, data_root, split, count, config, analyzer, out_dir, seconds, log):
     results = {
         "run": str(run_dir),
@@ -522,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "reported too")  # fmt: skip
     parser.add_argument("--analyzer-only", action="store_true",
                         help="evaluate only the photo path's predictions (no try-on needed)")
+    parser.add_argument("--perturb", action="store_true",
+                        help="with --analyzer-only: move, flip and recolour the photos (and their "
+                        "labels) with the analyzer's training augmentation first")  # fmt: skip
     return parser
 
 
@@ -540,7 +572,7 @@ def _evaluate(args, log) -> int:
         args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
         max_examples=args.max_examples, out_dir=args.out,
         inception_weights=args.inception_weights, log=log, priors=args.priors,
-        analyzer_only=args.analyzer_only,
+        analyzer_only=args.analyzer_only, perturb=args.perturb,
     )
     print(metrics_markdown(results))
     return 0

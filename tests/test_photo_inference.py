@@ -51,7 +51,9 @@ def test_every_backend_tries_on_from_the_two_photos_alike(photo_setup):
         assert results[label].predicted_parse.shape == (64, 48)
     for label in ("saved_model", "tflite"):
         np.testing.assert_allclose(results[label].tryon, results["keras"].tryon, atol=1e-4)
-        np.testing.assert_array_equal(results[label].predicted_parse, results["keras"].predicted_parse)
+        np.testing.assert_array_equal(
+            results[label].predicted_parse, results["keras"].predicted_parse
+        )
 
 
 def test_given_inputs_take_precedence_over_predictions(photo_setup):
@@ -60,7 +62,9 @@ def test_given_inputs_take_precedence_over_predictions(photo_setup):
     run, _, _, data = photo_setup
     files = _photos(data)
     tryon = TryOn(run)
-    full = tryon.prepare(files["person"], files["parse"], files["pose"], files["cloth"], files["cloth_mask"])
+    full = tryon.prepare(
+        files["person"], files["parse"], files["pose"], files["cloth"], files["cloth_mask"]
+    )
     assert "predicted" not in full
     mixed = tryon.prepare(files["person"], parse=files["parse"], cloth=files["cloth"])
     assert sorted(mixed["predicted"]) == ["cloth_mask", "keypoints"]
@@ -109,7 +113,7 @@ def test_no_person_found_is_one_line_and_writes_nothing(photo_setup, tmp_path, c
 
 def test_a_model_without_photo_graph_asks_for_parse_and_pose(tmp_path, capsys):
     run = make_run(tmp_path / "run")
-    data = make_data(tmp_path / "data", num_train=1, num_test=1)
+    data = make_data(tmp_path / "data", num_train=1, num_test=2)
     files = _photos(data)
     code = main(["--model", run, "--person", files["person"], "--cloth", files["cloth"],
                  "--out", str(tmp_path / "t.png")])  # fmt: skip

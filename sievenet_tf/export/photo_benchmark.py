@@ -15,7 +15,9 @@ from sievenet_tf.export import photo_model as photo_lib
 from sievenet_tf.run import Run
 
 
-def benchmark_photo(export_dir, run_dir, formats, threads, repeats, results, log=print) -> dict | None:
+def benchmark_photo(
+    export_dir, run_dir, formats, threads, repeats, results, log=print
+) -> dict | None:
     """Time the photo graph and the analyzer; None when the export has no photo graph.
 
     Args:
@@ -31,7 +33,9 @@ def benchmark_photo(export_dir, run_dir, formats, threads, repeats, results, log
     """
     from sievenet_tf.export import benchmark
 
-    present = [f for f in formats if os.path.isfile(os.path.join(export_dir, photo_lib.file_name(f)))]
+    present = [
+        f for f in formats if os.path.isfile(os.path.join(export_dir, photo_lib.file_name(f)))
+    ]
     if not present:
         return None
     analyzer = None
@@ -43,7 +47,12 @@ def benchmark_photo(export_dir, run_dir, formats, threads, repeats, results, log
     work = os.path.join(export_dir, "benchmark_models")
     for fmt in present:
         path = os.path.join(export_dir, photo_lib.file_name(fmt))
-        entry = {"file_bytes": os.path.getsize(path), "photo_ms": {}, "analyzer_ms": {}, "analyzer_share": {}}
+        entry = {
+            "file_bytes": os.path.getsize(path),
+            "photo_ms": {},
+            "analyzer_ms": {},
+            "analyzer_share": {},
+        }
         analyzer_path = None
         if analyzer is not None:
             started = time.monotonic()

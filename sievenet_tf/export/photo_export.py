@@ -42,7 +42,9 @@ def write_photo_formats(
         report has ``files`` (path, bytes), ``ops``, ``variants`` (parity) and
         ``cloth_mask`` ("learned" or "computed").
     """
-    photo_batch1 = photo_lib.build_photo_model(sievenet, analyzer, config, cloth_masker, batch_size=1)
+    photo_batch1 = photo_lib.build_photo_model(
+        sievenet, analyzer, config, cloth_masker, batch_size=1
+    )
     calibration = photo_lib.photo_examples(calibration)
     parity_examples = photo_lib.photo_examples(parity_examples)
     report = {
@@ -52,7 +54,9 @@ def write_photo_formats(
     }  # fmt: skip
     files = {}
     if "saved_model" in formats:
-        any_batch = photo_lib.build_photo_model(sievenet, analyzer, config, cloth_masker, batch_size=None)
+        any_batch = photo_lib.build_photo_model(
+            sievenet, analyzer, config, cloth_masker, batch_size=None
+        )
         path = photo_lib.export_photo_saved_model(
             any_batch, os.path.join(directory, photo_lib.SAVED_MODEL_DIR)
         )
@@ -68,7 +72,9 @@ def write_photo_formats(
         return {"files": files, "report": report}
     scratch = tempfile.mkdtemp(prefix="sievenet_photo_export_")
     try:
-        batch1_dir = photo_lib.export_photo_saved_model(photo_batch1, os.path.join(scratch, "batch1"))
+        batch1_dir = photo_lib.export_photo_saved_model(
+            photo_batch1, os.path.join(scratch, "batch1")
+        )
         paths = {}
         for fmt in tflite_formats:
             started = time.monotonic()
@@ -106,7 +112,10 @@ def _check_saved_model(directory, photo_model, examples) -> dict:
     worst, agreement = {}, []
     for example in examples:
         expected = {k: np.asarray(v) for k, v in photo_model(example, training=False).items()}
-        got = {k: np.asarray(v) for k, v in serving(**{k: tf.constant(v) for k, v in example.items()}).items()}
+        got = {
+            k: np.asarray(v)
+            for k, v in serving(**{k: tf.constant(v) for k, v in example.items()}).items()
+        }
         agreement.append(float(np.mean(got["parse"] == expected["parse"])))
         if not np.array_equal(got["parse"], expected["parse"]):
             continue

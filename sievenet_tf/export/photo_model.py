@@ -101,7 +101,9 @@ def predictions(analyzer, config, person, cloth, cloth_masker=None) -> dict:
         analyzer.heatmap_stride, config.analyzer.keypoint_threshold, name="keypoint_decoder"
     )(analyzed["keypoint_heatmaps"])
     if cloth_masker is not None:
-        mask = MaskFromLogits(name="cloth_masking")(cloth_masker({"cloth": cloth})["cloth_mask_logits"])
+        mask = MaskFromLogits(name="cloth_masking")(
+            cloth_masker({"cloth": cloth})["cloth_mask_logits"]
+        )
     else:
         mask = ClothMaskLayer(**cloth_mask_options(config), name="cloth_masking")(cloth)
     return {"parse": parse, "keypoints": keypoints, "cloth_mask": mask}
@@ -142,7 +144,9 @@ def build_photo_model(sievenet, analyzer, config, cloth_masker=None, batch_size:
         name: keras.layers.Identity(name=name, dtype=outputs[name].dtype)(outputs[name])
         for name in photo_output_names(sievenet.guided)
     }
-    return keras.Model(inputs={"person": person, "cloth": cloth}, outputs=named, name="sievenet_photo")
+    return keras.Model(
+        inputs={"person": person, "cloth": cloth}, outputs=named, name="sievenet_photo"
+    )
 
 
 def build_analysis_model(analyzer, config, cloth_masker=None, batch_size: int | None = 1):
@@ -153,7 +157,9 @@ def build_analysis_model(analyzer, config, cloth_masker=None, batch_size: int | 
     person = keras.Input(batch_shape=(batch_size, height, width, 3), name="person")
     cloth = keras.Input(batch_shape=(batch_size, height, width, 3), name="cloth")
     predicted = predictions(analyzer, config, person, cloth, cloth_masker)
-    return keras.Model(inputs={"person": person, "cloth": cloth}, outputs=predicted, name="analysis")
+    return keras.Model(
+        inputs={"person": person, "cloth": cloth}, outputs=predicted, name="analysis"
+    )
 
 
 def export_photo_saved_model(photo_model, directory) -> str:
@@ -210,7 +216,12 @@ def prediction_parity(reference: list, outputs: list, thresholds: dict) -> dict:
     """
     parse = float(np.mean([np.mean(o["parse"] == r["parse"]) for o, r in zip(outputs, reference)]))
     mask = float(
-        np.mean([np.mean((o["cloth_mask"] > 0.5) == (r["cloth_mask"] > 0.5)) for o, r in zip(outputs, reference)])
+        np.mean(
+            [
+                np.mean((o["cloth_mask"] > 0.5) == (r["cloth_mask"] > 0.5))
+                for o, r in zip(outputs, reference)
+            ]
+        )
     )
     got = np.concatenate([o["keypoints"].reshape(-1, 3) for o in outputs])
     want = np.concatenate([r["keypoints"].reshape(-1, 3) for r in reference])

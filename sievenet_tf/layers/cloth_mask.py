@@ -69,9 +69,9 @@ def cloth_mask_from_photo(
     rows, columns = int(cells.shape[1]), int(cells.shape[2])
     ys = tf.range(rows)[:, None]
     xs = tf.range(columns)[None, :]
-    frame = tf.cast(
-        (ys == 0) | (ys == rows - 1) | (xs == 0) | (xs == columns - 1), tf.float32
-    )[None, :, :, None]
+    frame = tf.cast((ys == 0) | (ys == rows - 1) | (xs == 0) | (xs == columns - 1), tf.float32)[
+        None, :, :, None
+    ]
     reached = free * frame
     for _ in range(int(fill_steps)):
         reached = _max_pool(reached, 3) * free

@@ -40,8 +40,8 @@ def _swap_permutation(names, pairs) -> np.ndarray:
     for i, name in enumerate(names):
         for a, b in pairs:
             for x, y in ((a, b), (b, a)):
-                if name.startswith(x) and y + name[len(x):] in index:
-                    permutation[i] = index[y + name[len(x):]]
+                if name.startswith(x) and y + name[len(x) :] in index:
+                    permutation[i] = index[y + name[len(x) :]]
     return permutation
 
 
@@ -73,9 +73,7 @@ def heatmap_targets(keypoints, heatmap_size, stride: int, sigma: float):
     Returns:
         float32 (B, h, w, K) in [0, 1].
     """
-    return keypoint_maps(
-        to_heatmap_coordinates(keypoints, stride), heatmap_size, "gaussian", sigma
-    )
+    return keypoint_maps(to_heatmap_coordinates(keypoints, stride), heatmap_size, "gaussian", sigma)
 
 
 def _parabola_offset(before, peak, after, valid):

@@ -29,7 +29,9 @@ class ClothMasker(keras.Model):
         block: "separable" or "conv" (see :func:`block_layers`).
     """
 
-    def __init__(self, image_size=(256, 192), filters=(8, 16, 32, 32), block: str = "conv", **kwargs):
+    def __init__(
+        self, image_size=(256, 192), filters=(8, 16, 32, 32), block: str = "conv", **kwargs
+    ):
         filters = tuple(int(f) for f in filters)
         if not filters or min(filters) < 1:
             raise ValueError(f"filters must be positive widths, got {filters}")
@@ -51,9 +53,13 @@ class ClothMasker(keras.Model):
             x = block_layers(x, filters[level], 1, block, f"up{level}")
         x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="up_full_resize")(x)
         x = keras.layers.Concatenate(name="up_full_skip")([x, cloth])
-        x = keras.layers.Conv2D(filters[0], 3, padding="same", activation="relu", name="head_conv")(x)
+        x = keras.layers.Conv2D(filters[0], 3, padding="same", activation="relu", name="head_conv")(
+            x
+        )
         logits = keras.layers.Conv2D(1, 1, name="head_out")(x)
-        logits = keras.layers.Activation("linear", dtype="float32", name="cloth_mask_logits")(logits)
+        logits = keras.layers.Activation("linear", dtype="float32", name="cloth_mask_logits")(
+            logits
+        )
         super().__init__(inputs={"cloth": cloth}, outputs={"cloth_mask_logits": logits}, **kwargs)
         self.image_size = (height, width)
         self.filters = filters

@@ -117,7 +117,9 @@ class PersonAnalyzer(keras.Model):
         for level in range(len(filters) - 2, max(k - 1, 0) - 1, -1):
             x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
             x = keras.layers.Concatenate(name=f"up{level}_skip")([x, skips[level]])
-            x = block_layers(x, head_filters if level == k - 1 else filters[level], 1, block, f"up{level}")
+            x = block_layers(
+                x, head_filters if level == k - 1 else filters[level], 1, block, f"up{level}"
+            )
             features[2 ** (level + 1)] = x
         if k == 0:  # heads at full resolution: one more step, no skip
             x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="up_full_resize")(x)

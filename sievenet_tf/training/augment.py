@@ -94,9 +94,16 @@ def transform_keypoints(keypoints, matrix, translation, flipped, image_size):
     """Apply the forward maps to (B, K, 3) keypoints; points outside become missing."""
     height, width = image_size
     centre = tf.constant([(width - 1) / 2.0, (height - 1) / 2.0])
-    xy = tf.linalg.matvec(matrix[:, None], keypoints[..., :2] - centre) + centre + translation[:, None]
+    xy = (
+        tf.linalg.matvec(matrix[:, None], keypoints[..., :2] - centre)
+        + centre
+        + translation[:, None]
+    )
     inside = (
-        (xy[..., 0] >= 0.0) & (xy[..., 0] <= width - 1) & (xy[..., 1] >= 0.0) & (xy[..., 1] <= height - 1)
+        (xy[..., 0] >= 0.0)
+        & (xy[..., 0] <= width - 1)
+        & (xy[..., 1] >= 0.0)
+        & (xy[..., 1] <= height - 1)
     )
     present = tf.cast(tf.logical_and(keypoints[..., 2] > 0.0, inside), tf.float32)[..., None]
     moved = tf.concat([xy, keypoints[..., 2:3]], axis=-1) * present

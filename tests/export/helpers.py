@@ -69,8 +69,8 @@ def add_analyzer(run_dir, confident: bool = True, seed: int = 0) -> str:
     """
     import keras
 
-    from sievenet_tf.run import Run
     from sievenet_tf.models import build_person_analyzer
+    from sievenet_tf.run import Run
 
     run = Run(run_dir)
     keras.utils.set_random_seed(seed)

@@ -6,7 +6,13 @@ import os
 import numpy as np
 import pytest
 
-from tests.export.helpers import PHOTO_TEST_THRESHOLDS, TEST_THRESHOLDS, add_analyzer, make_data, make_run
+from tests.export.helpers import (
+    PHOTO_TEST_THRESHOLDS,
+    TEST_THRESHOLDS,
+    add_analyzer,
+    make_data,
+    make_run,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +55,22 @@ def test_contract_describes_the_photo_graph_and_keeps_the_tryon_keys(photo_expor
     _, out, _, _ = photo_export
     contract = load_contract(out)
     assert contract["format_version"] == 1
-    assert [i["name"] for i in contract["inputs"]] == ["person", "parse", "keypoints", "cloth", "cloth_mask"]
+    assert [i["name"] for i in contract["inputs"]] == [
+        "person",
+        "parse",
+        "keypoints",
+        "cloth",
+        "cloth_mask",
+    ]
     assert contract["files"]["fp32"] == "sievenet_fp32.tflite"
     photo = contract["graphs"]["photo"]
     assert [i["name"] for i in photo["inputs"]] == ["person", "cloth"]
     names = [o["name"] for o in photo["outputs"]]
-    assert names[:2] == ["tryon", "warped_cloth_coarse"] and names[-3:] == ["parse", "keypoints", "cloth_mask"]
+    assert names[:2] == ["tryon", "warped_cloth_coarse"] and names[-3:] == [
+        "parse",
+        "keypoints",
+        "cloth_mask",
+    ]
     parse = next(o for o in photo["outputs"] if o["name"] == "parse")
     assert parse["label_set"] == "model" and parse["dtype"] == "int32"
     assert photo["files"] == {"saved_model": "saved_model_photo", "fp32": "sievenet_photo_fp32.tflite",
@@ -85,7 +101,9 @@ def test_photo_saved_model_serves_person_and_cloth(photo_export, tmp_path):
     import tensorflow as tf
 
     _, out, _, _ = photo_export
-    serving = tf.saved_model.load(os.path.join(out, "saved_model_photo")).signatures["serving_default"]
+    serving = tf.saved_model.load(os.path.join(out, "saved_model_photo")).signatures[
+        "serving_default"
+    ]
     person = np.zeros((2, 64, 48, 3), np.float32)
     outputs = serving(person=tf.constant(person), cloth=tf.constant(person))
     assert tuple(outputs["tryon"].shape) == (2, 64, 48, 3)

@@ -73,6 +73,8 @@ def test_iou_against_the_dataset_cloth_masks():
     names = sorted(os.listdir(f"{root}/cloth"))[:40]
     photos = np.stack([np.asarray(Image.open(f"{root}/cloth/{n}").convert("RGB")) for n in names])
     truth = np.stack([np.asarray(Image.open(f"{root}/cloth-mask/{n}")) > 127 for n in names])
-    mask = cloth_mask_from_photo(tf.constant(photos / 127.5 - 1.0, tf.float32)).numpy()[..., 0] > 0.5
+    mask = (
+        cloth_mask_from_photo(tf.constant(photos / 127.5 - 1.0, tf.float32)).numpy()[..., 0] > 0.5
+    )
     iou = np.sum(mask & truth, (1, 2)) / np.maximum(np.sum(mask | truth, (1, 2)), 1)
     assert np.median(iou) > 0.95

@@ -60,7 +60,11 @@ def test_a_peak_at_the_border_is_not_refined_off_the_image():
 
 def test_targets_are_empty_for_missing_points_and_peak_one_at_present_ones():
     points = np.zeros((18, 3), np.float32)
-    points[0] = (21.0, 33.0, 0.4)  # stride 2: heatmap pixel (16, 10) stands for (21, 33)... centre 2j + 0.5
+    points[0] = (
+        21.0,
+        33.0,
+        0.4,
+    )  # stride 2: heatmap pixel (16, 10) stands for (21, 33)... centre 2j + 0.5
     targets = _gaussians(points, (32, 24), 2).numpy()[0]
     assert targets.shape == (32, 24, 18)
     assert np.all(targets[..., 1:] == 0.0)
@@ -80,25 +84,30 @@ def test_flip_permutations_swap_left_and_right_and_are_involutions():
     assert classes[FLIP_CLASSES[labels.LIP_RIGHT_SHOE]] == "left_shoe"
     assert FLIP_CLASSES[labels.LIP_UPPER_CLOTHES] == labels.LIP_UPPER_CLOTHES
     np.testing.assert_array_equal(FLIP_CLASSES[FLIP_CLASSES], np.arange(len(classes)))
-    np.testing.assert_array_equal(
-        flip_classes(tf.constant([[14, 15, 5]])).numpy(), [[15, 14, 5]]
-    )
+    np.testing.assert_array_equal(flip_classes(tf.constant([[14, 15, 5]])).numpy(), [[15, 14, 5]])
 
 
 def test_flipped_keypoints_mirror_x_swap_sides_and_keep_missing_points_at_zero():
     width = 48
     points = np.zeros((1, 18, 3), np.float32)
-    r_wrist, l_wrist = labels.COCO18_KEYPOINT_NAMES.index("r_wrist"), labels.COCO18_KEYPOINT_NAMES.index("l_wrist")
+    r_wrist, l_wrist = (
+        labels.COCO18_KEYPOINT_NAMES.index("r_wrist"),
+        labels.COCO18_KEYPOINT_NAMES.index("l_wrist"),
+    )
     points[0, r_wrist] = (10.0, 30.0, 0.8)  # l_wrist missing
     flipped = flip_keypoints(tf.constant(points), width).numpy()[0]
     np.testing.assert_allclose(flipped[l_wrist], (width - 1 - 10.0, 30.0, 0.8))
     assert flipped[r_wrist].tolist() == [0.0, 0.0, 0.0]  # was missing: stays (0, 0, 0)
-    np.testing.assert_allclose(flip_keypoints(tf.constant(flipped[None]), width).numpy()[0], points[0])
+    np.testing.assert_allclose(
+        flip_keypoints(tf.constant(flipped[None]), width).numpy()[0], points[0]
+    )
 
 
 def test_decoding_a_flipped_heatmap_equals_flipping_the_decoded_keypoints():
     rng = np.random.default_rng(0)
-    points = np.stack([rng.uniform(3, 44, 18), rng.uniform(3, 60, 18), np.ones(18)], -1).astype(np.float32)
+    points = np.stack([rng.uniform(3, 44, 18), rng.uniform(3, 60, 18), np.ones(18)], -1).astype(
+        np.float32
+    )
     heatmaps = _gaussians(points, (64, 48), 1)
     mirrored = tf.gather(heatmaps[:, :, ::-1, :], FLIP_KEYPOINTS, axis=-1)
     np.testing.assert_allclose(

@@ -59,5 +59,7 @@ def test_bad_analyzer_arguments_name_the_problem():
 def test_cloth_masker_contract(tiny_config, tmp_path):
     model = build_cloth_masker(tiny_config)
     h, w = tiny_config.data.image_size
-    outputs = check_model_contract(model, random_inputs(model), tmp_path, {"cloth_mask_logits": (2, h, w, 1)})
+    outputs = check_model_contract(
+        model, random_inputs(model), tmp_path, {"cloth_mask_logits": (2, h, w, 1)}
+    )
     assert np.all(np.isfinite(np.asarray(outputs["cloth_mask_logits"])))

@@ -28,7 +28,8 @@ def _with_keypoints(examples, seed):
 
 def _source(config):
     return ArrayDataSource(
-        _with_keypoints(random_examples(config, 8, 1), 1), _with_keypoints(random_examples(config, 4, 2), 2)
+        _with_keypoints(random_examples(config, 8, 1), 1),
+        _with_keypoints(random_examples(config, 4, 2), 2),
     )
 
 
@@ -46,7 +47,9 @@ def test_analyzer_stage_trains_saves_resumes_and_the_tryon_does_not_need_it(tmp_
     assert (tmp_path / "images" / "analyzer_0000003.png").is_file()
     # Longer on --resume: continues from the checkpoint (the generator's state included).
     longer = _config("train.analyzer_steps=5")
-    reports = Trainer(longer, tmp_path, _source(longer), resume=True, log=lambda s: None).train(["analyzer"])
+    reports = Trainer(longer, tmp_path, _source(longer), resume=True, log=lambda s: None).train(
+        ["analyzer"]
+    )
     assert (reports[0].start_step, reports[0].end_step) == (3, 5)
 
 

@@ -19,7 +19,11 @@ def _batch(batch=6, height=64, width=48):
     segmentation = np.zeros((batch, height, width), np.int32)
     keypoints = np.zeros((batch, 18, 3), np.float32)
     names = labels.COCO18_KEYPOINT_NAMES
-    sides = {"r_wrist": labels.LIP_RIGHT_ARM, "l_wrist": labels.LIP_LEFT_ARM, "nose": labels.LIP_FACE}
+    sides = {
+        "r_wrist": labels.LIP_RIGHT_ARM,
+        "l_wrist": labels.LIP_LEFT_ARM,
+        "nose": labels.LIP_FACE,
+    }
     centres = {"r_wrist": (14, 22), "l_wrist": (33, 44), "nose": (24, 12)}  # blobs apart
     for b in range(batch):
         for name, cls in sides.items():
@@ -89,7 +93,9 @@ def test_cloth_augmentation_moves_the_mask_with_the_photo():
     cloth[:, 8:24, 6:18] = -1.0
     mask[:, 8:24, 6:18] = 1.0
     options = AnalyzerTrainingConfig(**NO_COLOR)
-    c, m = augment_cloth_batch(tf.constant(cloth), tf.constant(mask), tf.random.Generator.from_seed(0), options)
+    c, m = augment_cloth_batch(
+        tf.constant(cloth), tf.constant(mask), tf.random.Generator.from_seed(0), options
+    )
     dark = c.numpy()[..., 0] < 0.0
     inside = m.numpy()[..., 0] > 0.5
     assert np.mean(dark == inside) > 0.97
