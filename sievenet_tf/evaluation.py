@@ -36,9 +36,11 @@ import tensorflow as tf
 
 from sievenet_tf import atomic, keys
 from sievenet_tf import metrics as M
+from sievenet_tf.analyzer_metrics import AnalyzerMetrics, analyzer_markdown
 from sievenet_tf.data import layouts, pipeline
 from sievenet_tf.data.default_dataset import synthetic_root
 from sievenet_tf.labels import MODEL_CLASS_NAMES
+from sievenet_tf.layers.priors import build_priors, priors_options
 from sievenet_tf.run import Run
 from sievenet_tf.visualization import save_png, tryon_grid
 
@@ -114,6 +116,9 @@ def evaluate_run(
     inception_weights: str | None = None,
     grid_rows: int = 8,
     log=print,
+    priors: str = "dataset",
+    analyzer_only: bool = False,
+    perturb: bool = False,
 ) -> dict:
     """Evaluate ``RUN_DIR/sievenet.keras`` on a split and write the report files.
 
@@ -133,13 +138,23 @@ def evaluate_run(
             "imagenet" for FID; None skips FID with a note.
         grid_rows: examples in ``grid.png``.
         log: prints one line for the user.
+        priors: "dataset" (the dataset's parse, keypoints and cloth mask) or
+            "predicted": the run's person analyzer and cloth mask
+            (:mod:`sievenet_tf.export.photo_model`) provide them, as the photo graph
+            does, and their own accuracy is reported under ``analyzer``
+            (:mod:`sievenet_tf.analyzer_metrics`); the targets stay the dataset's.
+        analyzer_only: evaluate only the predictions (no try-on model needed).
+        perturb: with ``analyzer_only``, move and recolour each person photo (and its
+            labels) with the training augmentation of ``analyzer_training``, seeded: a
+            proxy for framings and colours that studio photos do not have.
 
     Returns:
         The content of ``metrics.json``: ``run``, ``data``, ``split``, ``pairs``,
         ``num_examples``, ``model`` (name, warp fine stage, texture conditioning),
         ``metrics`` (keys of :data:`METRIC_ROWS`, each a float or None, plus
         ``fid_note`` / ``lpips_note``), ``segmentation_iou_per_class`` (class name ->
-        IoU or None when absent), ``notes``.
+        IoU or None when absent), ``notes``, ``priors``, and ``analyzer`` with
+        predicted priors.
 
     Raises:
         sievenet_tf.run.RunError: missing run, config or stage model.
@@ -152,37 +167,67 @@ def evaluate_run(
         raise EvaluationError(f"max_examples must be >= 1, got {max_examples}")
     if batch_size < 1:
         raise EvaluationError(f"batch_size must be >= 1, got {batch_size}")
+    if priors not in ("dataset", "predicted"):
+        raise EvaluationError(f"priors must be 'dataset' or 'predicted', got {priors!r}")
+    predicted_priors = priors == "predicted" or analyzer_only
+    if perturb and not analyzer_only:
+        raise EvaluationError("perturb needs analyzer_only (the try-on targets would not move)")
     run = Run(run_dir)
     run_dir = run.directory
     config = run.config
-    run.check_complete()  # a missing stage fails before the dataset is read
+    if not analyzer_only:
+        run.check_complete()  # a missing stage fails before the dataset is read
+    if predicted_priors and not run.has_analyzer():
+        run.load_analyzer()  # raises, saying how to train it
     # The dataset first: a bad dataset fails before the (slower) model load.
     dataset = pipeline.make_dataset(
         data_root, config, split, pairs, batch_size=batch_size, shuffle=False
     )
-    model = run.load_sievenet()
-    out_dir = Path(out_dir) if out_dir is not None else run_dir / f"eval_{split}_{pairs}"
+    model = None if analyzer_only else run.load_sievenet()
+    analyze = analyzer_metrics = None
+    perturbation = _perturbation(config) if perturb else None
+    if predicted_priors:
+        analyze = _analysis_function(run, config)
+        analyzer_metrics = AnalyzerMetrics(config.data.image_size)
+    default_name = (
+        f"eval_analyzer_{split}" + ("_perturbed" if perturb else "") if analyzer_only
+        else f"eval_{split}_{pairs}" + ("_predicted" if priors == "predicted" else "")
+    )  # fmt: skip
+    out_dir = Path(out_dir) if out_dir is not None else run_dir / default_name
     paired = pairs == "paired"
-    inception, fid_note = fid_features(inception_weights, log)
+    inception, fid_note = (None, None) if analyzer_only else fid_features(inception_weights, log)
 
     infer = _compiled_inference(model, dataset)
     collected = _Collected(config.segmentation.num_classes, paired, inception, grid_rows)
     started = last_log = time.monotonic()
+    count = 0
     with pipeline.data_errors():
         for batch in dataset.as_numpy_iterator():
             if max_examples is not None:
-                take = min(len(batch[keys.PERSON]), max_examples - collected.count)
+                take = min(len(batch[keys.PERSON]), max_examples - count)
                 batch = {k: v[:take] for k, v in batch.items()}
-            outputs = {k: v.numpy() for k, v in infer({k: batch[k] for k in MODEL_INPUTS}).items()}
-            collected.add(batch, outputs)
+            model_inputs = {k: batch[k] for k in MODEL_INPUTS}
+            if perturbation is not None:
+                batch = perturbation(batch)
+            if analyze is not None:
+                predicted, computed_mask, model_priors = analyze(batch[keys.PERSON], batch[keys.CLOTH])
+                analyzer_metrics.update(batch, predicted, computed_mask)
+                model_inputs.update(model_priors)
+                model_inputs[keys.CLOTH_MASK] = predicted["cloth_mask"]
+            if not analyzer_only:
+                collected.add(batch, {k: v.numpy() for k, v in infer(model_inputs).items()})
+            count += len(batch[keys.PERSON])
             if time.monotonic() - last_log > 10:
                 last_log = time.monotonic()
-                log(f"evaluated {collected.count} examples ...")
-            if max_examples is not None and collected.count >= max_examples:
+                log(f"evaluated {count} examples ...")
+            if max_examples is not None and count >= max_examples:
                 break
-    if collected.count == 0:
+    if count == 0:
         raise EvaluationError(f"no {pairs} examples in split {split!r} of {data_root}")
     seconds = time.monotonic() - started
+    if analyzer_only:
+        return _write_analyzer_only(run_dir, data_root, split, count, config,
+                                    analyzer_metrics.result(), out_dir, seconds, log)  # fmt: skip
 
     result_metrics, per_class, values = collected.metrics()
     result_metrics.update(_fid(collected, inception, inception_weights, fid_note))
@@ -208,7 +253,14 @@ def evaluate_run(
         "metrics": _clean(result_metrics),
         "segmentation_iou_per_class": _clean(per_class),
         "notes": notes,
+        "priors": priors,
     }
+    if analyzer_metrics is not None:
+        results["analyzer"] = analyzer_metrics.result()
+        notes.append(
+            "priors predicted: the try-on reads the person analyzer's parse and keypoints and "
+            "the photo path's cloth mask; the targets (person, garment as worn) are the dataset's"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_json(out_dir / "metrics.json", results)
     atomic.write_text(out_dir / "metrics.md", metrics_markdown(results))
@@ -318,6 +370,76 @@ def _fid(collected, inception, inception_weights, note) -> dict:
     }
 
 
+def _analysis_function(run, config):
+    """(person, cloth) numpy batches -> (predictions, in-graph cloth mask or None,
+    the try-on's priors built from the predictions), as the photo graph computes them."""
+    from sievenet_tf.export.photo_model import build_analysis_model
+    from sievenet_tf.layers.cloth_mask import ClothMaskLayer, cloth_mask_options
+
+    masker = run.load_cloth_masker()
+    analysis = build_analysis_model(run.load_analyzer(), config, masker, batch_size=None)
+    computed = ClothMaskLayer(**cloth_mask_options(config)) if masker is not None else None
+    height, width = config.data.image_size
+    spec = tf.TensorSpec((None, height, width, 3), tf.float32)
+
+    @tf.function(input_signature=[spec, spec])
+    def analyze(person, cloth):
+        predicted = analysis({"person": person, "cloth": cloth}, training=False)
+        priors = build_priors(person, predicted["parse"], predicted["keypoints"],
+                              **priors_options(config.data))  # fmt: skip
+        model_priors = {keys.PRIORS: priors["priors"], keys.TEXTURE_PRIORS: priors["texture_priors"]}
+        computed_mask = computed(cloth) if computed is not None else tf.zeros((0,))
+        return predicted, computed_mask, model_priors
+
+    def run_analysis(person, cloth):
+        predicted, computed_mask, model_priors = analyze(person, cloth)
+        return (
+            {k: v.numpy() for k, v in predicted.items()},
+            computed_mask.numpy() if computed is not None else None,
+            {k: v.numpy() for k, v in model_priors.items()},
+        )
+
+    return run_analysis
+
+
+def _perturbation(config):
+    """batch -> batch with person, segmentation and keypoints augmented (seeded)."""
+    from sievenet_tf.training.augment import augment_person_batch
+
+    generator = tf.random.Generator.from_seed(config.train.seed + 12345)
+
+    def perturb(batch):
+        person, segmentation, keypoints = augment_person_batch(
+            tf.constant(batch[keys.PERSON]),
+            tf.constant(batch[keys.SEGMENTATION]),
+            tf.constant(batch[keys.KEYPOINTS]),
+            generator,
+            config.analyzer_training,
+        )
+        return {**batch, keys.PERSON: person.numpy(), keys.SEGMENTATION: segmentation.numpy(),
+                keys.KEYPOINTS: keypoints.numpy()}  # fmt: skip
+
+    return perturb
+
+
+def _write_analyzer_only(run_dir, data_root, split, count, config, analyzer, out_dir, seconds, log):
+    results = {
+        "run": str(run_dir),
+        "data": str(data_root),
+        "split": split,
+        "num_examples": count,
+        "model": {"config_name": config.name, "image_size": list(config.data.image_size)},
+        "priors": "predicted",
+        "analyzer": analyzer,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(out_dir / "metrics.json", results)
+    atomic.write_text(out_dir / "metrics.md", metrics_markdown(results))
+    log(f"evaluated the photo path on {count} examples of {split!r} in {seconds:.1f} s; wrote "
+        f"{out_dir}/metrics.json, metrics.md")  # fmt: skip
+    return results
+
+
 PER_EXAMPLE_METRICS = (
     "ssim", "psnr", "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
     "identity_warp_l1", "identity_warp_iou",
@@ -381,6 +503,13 @@ def format_value(value, digits=4):
 
 def metrics_markdown(results: dict) -> str:
     """The ``metrics.md`` text of an :func:`evaluate_run` result."""
+    if "metrics" not in results:  # analyzer only
+        return (
+            f"# Photo path of `{results['run']}`\n\n{results['num_examples']} examples of split "
+            f"`{results['split']}` of `{results['data']}`, model `{results['model']['config_name']}` "
+            f"({results['model']['image_size'][0]}x{results['model']['image_size'][1]}).\n\n"
+            + analyzer_markdown(results["analyzer"])
+        )
     model = results["model"]
     lines = [
         f"# Evaluation of `{results['run']}`",
@@ -408,6 +537,8 @@ def metrics_markdown(results: dict) -> str:
         lines += [f"| {name} | {format_value(value)} |" for name, value in per_class.items()]
         lines.append("")
         lines.append("— : class absent from targets and predictions (not in the mIoU).")
+    if "analyzer" in results:
+        lines += ["", f"Priors: {results.get('priors')}.", "", analyzer_markdown(results["analyzer"])]
     return "\n".join(lines) + "\n"
 
 
@@ -436,6 +567,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)"
     )
+    parser.add_argument("--priors", choices=["dataset", "predicted"], default="dataset",
+                        help="predicted: the run's person analyzer and cloth mask give the parse, "
+                        "keypoints and cloth mask (the photo path), and their accuracy is "
+                        "reported too")  # fmt: skip
+    parser.add_argument("--analyzer-only", action="store_true",
+                        help="evaluate only the photo path's predictions (no try-on needed)")
+    parser.add_argument("--perturb", action="store_true",
+                        help="with --analyzer-only: move, flip and recolour the photos (and their "
+                        "labels) with the analyzer's training augmentation first")  # fmt: skip
     return parser
 
 
@@ -453,7 +593,8 @@ def _evaluate(args, log) -> int:
     results = evaluate_run(
         args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
         max_examples=args.max_examples, out_dir=args.out,
-        inception_weights=args.inception_weights, log=log,
+        inception_weights=args.inception_weights, log=log, priors=args.priors,
+        analyzer_only=args.analyzer_only, perturb=args.perturb,
     )
     print(metrics_markdown(results))
     return 0

@@ -25,6 +25,13 @@ Inputs may be file paths or arrays:
 
 Inputs of another size than the model's are resized (aspect kept, padded) with
 a warning, and keypoints move with the person image.
+
+From a photo alone: ``parse``, ``keypoints`` and ``cloth_mask`` may be None
+(``tryon("me.jpg", cloth="shirt.jpg")``). The missing ones are predicted by the
+run's person analyzer and cloth-mask computation (the export's ``photo`` graph,
+see :mod:`sievenet_tf.export.photo_model`); given ones take precedence. With
+predicted keypoints, fewer than ``analyzer.min_keypoints`` confident points
+raise :class:`NoPersonError`.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from sievenet_tf.data import io, pose
 from sievenet_tf.export import contract as contract_lib
+from sievenet_tf.export import photo_model as photo_lib
 from sievenet_tf.export.tryon_model import build_tryon_model, resolve_parse_layout
 from sievenet_tf.run import Run, RunError
 from sievenet_tf.visualization import to_uint8, tryon_grid
@@ -48,6 +56,10 @@ INPUT_ORDER = ("person", "parse", "keypoints", "cloth", "cloth_mask")
 
 class TryOnError(ValueError):
     """A model or an input cannot be used; the message names the file and the problem."""
+
+
+class NoPersonError(TryOnError):
+    """The person analyzer found too few confident keypoints in the person photo."""
 
 
 class ResizeNotice(UserWarning):
@@ -65,19 +77,29 @@ class TryOnResult:
     # (H, W) int32 model class ids; None for a model without a segmenter
     # (the priors-conditioned ablation baseline).
     expected_segmentation: np.ndarray | None = None
+    # What the photo path predicted (None where the caller gave it): the parse
+    # (H, W) model class ids, keypoints (18, 3), cloth mask (H, W, 1).
+    predicted_parse: np.ndarray | None = None
+    predicted_keypoints: np.ndarray | None = None
+    predicted_cloth_mask: np.ndarray | None = None
 
     def tryon_image(self) -> np.ndarray:
         """The try-on as RGB uint8 (H, W, 3)."""
         return to_uint8(self.tryon)
 
     def grid(self, person=None, cloth=None) -> np.ndarray:
-        """person | cloth | coarse warp | fine warp | expected segmentation |
-        composition mask | try-on, side by side (uint8 RGB)."""
+        """person | cloth | [predicted parse | predicted cloth mask] | coarse warp |
+        fine warp | expected segmentation | composition mask | try-on, side by side
+        (uint8 RGB)."""
         columns = {}
         if person is not None:
             columns["person"] = np.asarray(person)[None]
         if cloth is not None:
             columns["cloth"] = np.asarray(cloth)[None]
+        if self.predicted_parse is not None:
+            columns["predicted_parse"] = self.predicted_parse[None]
+        if self.predicted_cloth_mask is not None:
+            columns["predicted_cloth_mask"] = self.predicted_cloth_mask[None]
         columns.update({
             "warped_cloth_coarse": self.warped_cloth_coarse[None],
             "warped_cloth_fine": self.warped_cloth_fine[None],
@@ -93,7 +115,7 @@ class TryOnResult:
 
 
 class _TfliteBackend:
-    def __init__(self, path, num_threads):
+    def __init__(self, path, num_threads, input_names=INPUT_ORDER):
         if int(num_threads) < 1:
             raise TryOnError(f"num_threads must be >= 1, got {num_threads}")
         try:
@@ -106,7 +128,7 @@ class _TfliteBackend:
             raise TryOnError(
                 f"{path}: TFLite model without a serving_default signature (not a SieveNet export)"
             )
-        missing = set(INPUT_ORDER) - set(signatures["serving_default"]["inputs"])
+        missing = set(input_names) - set(signatures["serving_default"]["inputs"])
         if missing:
             raise TryOnError(f"{path}: not a SieveNet try-on model (inputs lack {sorted(missing)})")
         self._runner = interpreter.get_signature_runner("serving_default")
@@ -159,11 +181,21 @@ class _KerasBackend:
                 sievenet = run.load_sievenet()
             self.config = run.config
             self.model = build_tryon_model(sievenet, self.config, parse_layout, batch_size=1)
+            self.analysis = None
+            if run.has_analyzer():
+                self.analysis = photo_lib.build_analysis_model(
+                    run.load_analyzer(), self.config, run.load_cloth_masker(), batch_size=1
+                )
+                self.cloth_mask_kind = "learned" if run.has_network("cloth_mask") else "computed"
         except RunError as e:
             raise TryOnError(str(e)) from None
 
     def __call__(self, inputs):
         outputs = self.model(inputs, training=False)
+        return {name: np.asarray(value) for name, value in outputs.items()}
+
+    def predict(self, inputs):
+        outputs = self.analysis(inputs, training=False)
         return {name: np.asarray(value) for name, value in outputs.items()}
 
 
@@ -206,8 +238,13 @@ class TryOn:
             self.kind = "keras"
             backend = _KerasBackend(path, parse_layout)
             layout = resolve_parse_layout(backend.config, parse_layout)
-            self.contract = contract_lib.build_contract(backend.config, layout)
+            photo = None
+            if backend.analysis is not None:
+                photo = {"files": {}, "cloth_mask": backend.cloth_mask_kind}
+            self.contract = contract_lib.build_contract(backend.config, layout, photo=photo)
             self._backend = backend
+        self._num_threads = num_threads
+        self._photo_backend = None
         self.image_size = tuple(int(v) for v in self.contract["image_size"])
         self._inputs = {entry["name"]: entry for entry in self.contract["inputs"]}
         self._num_parse_labels = len(self.contract["labels"]["parse"]["names"])
@@ -244,25 +281,68 @@ class TryOn:
         except contract_lib.ContractError as e:
             raise TryOnError(str(e)) from None
 
+    # ------------------------------------------------------------- photo path
+
+    @property
+    def has_photo_graph(self) -> bool:
+        """True when the model can predict the parse, keypoints and cloth mask itself."""
+        return "photo" in self.contract.get("graphs", {})
+
+    def _photo_runner(self):
+        """Runs the photo graph of this model's kind and format (loaded on first use)."""
+        if self._photo_backend is not None:
+            return self._photo_backend
+        if not self.has_photo_graph:
+            raise TryOnError(
+                f"{self.path}: this model has no photo graph (its run has no trained person "
+                "analyzer), so the parse, keypoints and cloth mask must be given: pass them, or "
+                "train the analyzer (training/train.py --stage analyzer --resume --out RUN "
+                "--data ROOT) and export again"
+            )
+        if self.kind == "keras":
+            self._photo_backend = self._backend.predict
+            return self._photo_backend
+        files = self.contract["graphs"]["photo"].get("files", {})
+        if self.kind == "saved_model":
+            name = files.get("saved_model")
+        else:
+            own = {v: k for k, v in self.contract.get("files", {}).items()}
+            fmt = own.get(os.path.basename(self.path), "fp32")
+            name = files.get(fmt) or files.get("fp32")
+        if name is None:
+            raise TryOnError(f"{self.path}: the export lists no photo graph file for this format")
+        photo_path = os.path.join(os.path.dirname(contract_lib.find_contract(self.path)), name)
+        if name.endswith(".tflite"):
+            backend = _TfliteBackend(photo_path, self._num_threads, photo_lib.PHOTO_INPUT_NAMES)
+        else:
+            backend = _SavedModelBackend(photo_path)
+        self._photo_backend = backend
+        return backend
+
+    def predict(self, person, cloth) -> dict:
+        """The photo path's predictions for prepared ``person`` and ``cloth`` arrays
+        (batch 1, normalised): ``parse`` (model ids), ``keypoints``, ``cloth_mask``."""
+        outputs = self._photo_runner()({"person": person, "cloth": cloth})
+        return {name: np.asarray(outputs[name]) for name in photo_lib.PREDICTION_NAMES}
+
     # ------------------------------------------------------------- inputs
 
-    def prepare(self, person, parse, keypoints, cloth, cloth_mask) -> dict:
+    def prepare(self, person, parse=None, keypoints=None, cloth=None, cloth_mask=None) -> dict:
         """Read / check / resize the inputs into the model's named input arrays (batch 1).
+
+        ``parse``, ``keypoints`` and ``cloth_mask`` may be None: they are then
+        predicted (see the module docstring) and also returned under
+        ``"predicted"`` (a dict of the predicted ones).
 
         Raises:
             TryOnError: naming the input (and file) and the problem.
+            NoPersonError: predicted keypoints, and too few of them are confident.
         """
+        if cloth is None:
+            raise TryOnError("cloth: a cloth photo is needed")
         size = self.image_size
         person_rgb, person_source = self._image("person", person)
         cloth_rgb, _ = self._image("cloth", cloth)
-        parse_ids = self._parse(parse)
-        if parse_ids.shape != person_source:
-            raise TryOnError(
-                f"parse{_where(parse)}: {parse_ids.shape[1]}x{parse_ids.shape[0]} does not match the "
-                f"person image {person_source[1]}x{person_source[0]}"
-            )
-        mask = self._mask(cloth_mask)
-        points = self._keypoints(keypoints, person_source)
         scale = self.contract["normalization"]["image"]["scale"]
         offset = self.contract["normalization"]["image"]["offset"]
         if tuple(person_source) != size:
@@ -271,23 +351,57 @@ class TryOn:
         if cloth_rgb.shape[:2] != size:
             _notice(f"cloth{_where(cloth)} is {cloth_rgb.shape[1]}x{cloth_rgb.shape[0]}; "
                     f"resized to the model's {size[1]}x{size[0]}")  # fmt: skip
-        if mask.shape != cloth_rgb.shape[:2]:
-            raise TryOnError(
-                f"cloth_mask{_where(cloth_mask)}: {mask.shape[1]}x{mask.shape[0]} does not match the "
-                f"cloth image {cloth_rgb.shape[1]}x{cloth_rgb.shape[0]}"
-            )
         person_fit = io.fit_image(person_rgb, size)
         cloth_fit = io.fit_image(cloth_rgb, size)
-        mask_fit = io.fit_mask(mask, size)
-        parse_fit = io.fit_parse(parse_ids, size)
-        points = io.scale_keypoints(points, person_source, size)
-        return {
+        prepared = {
             "person": (person_fit.astype(np.float32) * scale + offset)[None],
-            "parse": parse_fit.astype(np.int32)[None],
-            "keypoints": points.astype(np.float32)[None],
             "cloth": (cloth_fit.astype(np.float32) * scale + offset)[None],
-            "cloth_mask": mask_fit.astype(np.float32)[None, ..., None],
         }
+        if parse is not None:
+            parse_ids = self._parse(parse)
+            if parse_ids.shape != person_source:
+                raise TryOnError(
+                    f"parse{_where(parse)}: {parse_ids.shape[1]}x{parse_ids.shape[0]} does not match "
+                    f"the person image {person_source[1]}x{person_source[0]}"
+                )
+            prepared["parse"] = io.fit_parse(parse_ids, size).astype(np.int32)[None]
+        if keypoints is not None:
+            points = io.scale_keypoints(self._keypoints(keypoints, person_source), person_source, size)
+            prepared["keypoints"] = points.astype(np.float32)[None]
+        if cloth_mask is not None:
+            mask = self._mask(cloth_mask)
+            if mask.shape != cloth_rgb.shape[:2]:
+                raise TryOnError(
+                    f"cloth_mask{_where(cloth_mask)}: {mask.shape[1]}x{mask.shape[0]} does not match "
+                    f"the cloth image {cloth_rgb.shape[1]}x{cloth_rgb.shape[0]}"
+                )
+            mask_fit = io.fit_mask(mask, size)
+            prepared["cloth_mask"] = mask_fit.astype(np.float32)[None, ..., None]
+        missing = [name for name in ("parse", "keypoints", "cloth_mask") if name not in prepared]
+        if not missing:
+            return prepared
+        predicted = self.predict(prepared["person"], prepared["cloth"])
+        if "keypoints" in missing:
+            self._check_person_found(predicted["keypoints"][0], person)
+        if "parse" in missing:
+            prepared["parse"] = model_classes_to_parse(predicted["parse"], self._parse_layout)
+        for name in ("keypoints", "cloth_mask"):
+            if name in missing:
+                prepared[name] = predicted[name].astype(np.float32)
+        prepared["predicted"] = {name: predicted[name] for name in missing}
+        return prepared
+
+    def _check_person_found(self, keypoints, person) -> None:
+        photo = self.contract["graphs"]["photo"]
+        found = int(np.sum(keypoints[:, 2] > 0))
+        needed = int(photo.get("min_keypoints", 1))
+        if found < needed:
+            raise NoPersonError(
+                f"person{_where(person)}: no person found (only {found} of {len(keypoints)} "
+                f"keypoints above confidence {photo.get('keypoint_threshold')}, {needed} needed); "
+                "use a photo of one person, upper body in view, on a plain background, or give "
+                "--parse and --pose"
+            )
 
     def _image(self, name, value):
         if isinstance(value, (str, os.PathLike)):
@@ -371,18 +485,35 @@ class TryOn:
 
     def run(self, inputs: dict) -> TryOnResult:
         """Run the model on prepared inputs (see :meth:`prepare`)."""
-        outputs = self._backend(inputs)
+        outputs = self._backend({name: inputs[name] for name in INPUT_ORDER})
+        predicted = {
+            f"predicted_{name}": np.asarray(value)[0]
+            for name, value in inputs.get("predicted", {}).items()
+        }
         return TryOnResult(
             **{
                 field.name: np.asarray(outputs[field.name])[0]
                 for field in dataclasses.fields(TryOnResult)
                 if field.name in outputs
-            }
+            },
+            **predicted,
         )
 
-    def __call__(self, person, parse, keypoints, cloth, cloth_mask) -> TryOnResult:
-        """Prepare the inputs and run the try-on."""
+    def __call__(self, person, parse=None, keypoints=None, cloth=None, cloth_mask=None) -> TryOnResult:
+        """Prepare the inputs (predicting the missing ones) and run the try-on."""
         return self.run(self.prepare(person, parse, keypoints, cloth, cloth_mask))
+
+
+def model_classes_to_parse(classes, parse_layout: str) -> np.ndarray:
+    """Model class ids -> the dataset ids of ``parse_layout`` (the try-on graph's parse
+    input). LIP ("viton") ids are the model classes; VITON-HD has no "jumpsuits"
+    id (its 10 is neck skin), so that class becomes background there."""
+    classes = np.asarray(classes, np.int32)
+    if parse_layout == "viton_hd":
+        from sievenet_tf import labels
+
+        return np.where(classes == labels.LIP_JUMPSUITS, labels.LIP_BACKGROUND, classes).astype(np.int32)
+    return classes
 
 
 def _where(value) -> str:

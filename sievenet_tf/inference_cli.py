@@ -1,7 +1,12 @@
 """``sievenet-tryon``: one try-on from files, written as a PNG.
 
-    sievenet-tryon --model PATH --person IMG --parse PNG --pose JSON \\
-        --cloth IMG --cloth-mask IMG --out OUT.png [--grid]
+    sievenet-tryon --model PATH --person IMG [--parse PNG] [--pose JSON] \\
+        --cloth IMG [--cloth-mask IMG] --out OUT.png [--grid]
+
+Without ``--parse``, ``--pose`` or ``--cloth-mask`` they are predicted from the
+photos by the model's photo graph (a run or export with a trained person
+analyzer); given ones take precedence. A person photo in which too few
+keypoints are found is refused with one line ("no person found").
 
 ``--model`` is a ``.tflite``, a SavedModel or export directory, or a run
 directory / ``.keras`` file. ``OUT.png`` is the try-on at the model's
@@ -23,6 +28,7 @@ import os
 import sys
 import warnings
 
+import numpy as np
 from PIL import Image
 
 from sievenet_tf.inference import ResizeNotice, TryOn
@@ -43,10 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=".tflite, SavedModel / export directory, run directory or .keras",
     )
     parser.add_argument("--person", required=True, help="RGB photo of the person")
-    parser.add_argument("--parse", required=True, help="the person's parse (label PNG)")
-    parser.add_argument("--pose", required=True, help="the person's OpenPose keypoints JSON")
+    parser.add_argument("--parse", help="the person's parse (label PNG); default: predicted")
+    parser.add_argument("--pose", help="the person's OpenPose keypoints JSON; default: predicted")
     parser.add_argument("--cloth", required=True, help="RGB photo of the flat cloth")
-    parser.add_argument("--cloth-mask", required=True, help="the cloth's mask image")
+    parser.add_argument("--cloth-mask", help="the cloth's mask image; default: computed from "
+                        "the cloth photo (plain light background)")  # fmt: skip
     parser.add_argument("--out", required=True, help="output PNG (the try-on)")
     parser.add_argument(
         "--grid", action="store_true", help="also write OUT_grid.png with the intermediates"
@@ -63,6 +70,8 @@ def grid_path(out: str) -> str:
 def _check_paths(args) -> None:
     for flag, path in (("--person", args.person), ("--parse", args.parse), ("--pose", args.pose),
                        ("--cloth", args.cloth), ("--cloth-mask", args.cloth_mask)):  # fmt: skip
+        if path is None:
+            continue
         if not os.path.exists(path):
             raise FileNotFoundError(f"{flag} {path}: no such file")
         if os.path.isdir(path):
@@ -76,7 +85,8 @@ def _check_paths(args) -> None:
         raise FileNotFoundError(f"--out {args.out}: directory {directory} does not exist")
     inputs = {os.path.realpath(p): flag for flag, p in (
         ("--person", args.person), ("--parse", args.parse), ("--pose", args.pose),
-        ("--cloth", args.cloth), ("--cloth-mask", args.cloth_mask), ("--model", args.model))}
+        ("--cloth", args.cloth), ("--cloth-mask", args.cloth_mask), ("--model", args.model))
+        if p is not None}
     outputs = [args.out] + ([grid_path(args.out)] if args.grid else [])
     for output in outputs:
         if os.path.realpath(output) in inputs:
@@ -127,6 +137,9 @@ def _tryon(args, log) -> int:
         images[grid_path(args.out)] = result.grid(
             to_uint8(inputs["person"][0]), to_uint8(inputs["cloth"][0])
         )
+    if "predicted" in inputs:
+        log(f"{PROG}: predicted {', '.join(inputs['predicted'])} from the photos "
+            f"({int(np.sum(inputs['keypoints'][0, :, 2] > 0))} of 18 keypoints found)")  # fmt: skip
     try:
         _write_all(images)
     except OSError as e:

@@ -138,6 +138,37 @@ def weighted_segmentation_cross_entropy(logits, labels, class_weights):
     return _mean_per_example(weights * cross_entropy)
 
 
+def heatmap_mse(heatmaps, targets):
+    """Per-example mean over pixels and keypoints of ``(heatmap - target)^2``.
+
+    Args:
+        heatmaps: (B, h, w, K) predicted keypoint heatmaps.
+        targets: (B, h, w, K) Gaussian targets (zero for missing keypoints).
+
+    Returns:
+        (B,) float32.
+    """
+    difference = ops.cast(heatmaps, "float32") - ops.cast(targets, "float32")
+    return _mean_per_example(ops.square(difference))
+
+
+def mask_binary_cross_entropy(logits, targets):
+    """Per-example mean over pixels of the sigmoid cross-entropy of mask logits.
+
+    Args:
+        logits: (B, H, W, 1) mask logits.
+        targets: (B, H, W, 1) in {0, 1}.
+
+    Returns:
+        (B,) float32.
+    """
+    logits = ops.cast(logits, "float32")
+    targets = ops.cast(targets, "float32")
+    # max(x, 0) - x * z + log(1 + exp(-|x|)): stable for large |x|.
+    loss = ops.relu(logits) - logits * targets + ops.log1p(ops.exp(-ops.abs(logits)))
+    return _mean_per_example(loss)
+
+
 def texture_loss(outputs, person, cloth_worn_mask, vgg, *, l1=1.0, perceptual=1.0, mask=1.0,
                  vgg_layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):
     """L_tt = |I_try-on - I_m|_1 + |VGG(I_try-on) - VGG(I_m)|_1 + |M_cm - M_gt^cloth|_1.

@@ -4,7 +4,8 @@ Layout::
 
     RUN_DIR/config.json                 resolved config, written before step 0
     RUN_DIR/checkpoints/<stage>/        tf.train.CheckpointManager per stage
-    RUN_DIR/models/<network>.keras      trained stage networks (after each stage)
+    RUN_DIR/models/<network>.keras      trained stage networks (after each stage);
+                                        models/person_analyzer.keras: the analyzer stage
     RUN_DIR/sievenet.keras              the composed try-on model (all needed stages done)
     RUN_DIR/logs/<stage>.jsonl          loss terms and learning rate per logged step
     RUN_DIR/logs/<stage>_heldout.json   held-out loss terms before and after the stage
@@ -38,8 +39,22 @@ from sievenet_tf.config import SieveNetConfig
 from sievenet_tf.models import SieveNet, build_sievenet
 
 STAGES = ("warp", "segmentation", "texture")
+# The person analyzer (photo -> parse + keypoints) trains as a stage of its own;
+# the try-on model does not need it, the photo graph does.
+ANALYZER_STAGE = "analyzer"
+# The learned cloth-mask head of the photo graph (optional: without it the
+# graph computes the mask by thresholding, see layers/cloth_mask.py).
+CLOTH_MASK_STAGE = "cloth_mask"
+PHOTO_STAGES = (ANALYZER_STAGE, CLOTH_MASK_STAGE)
+ALL_STAGES = (*STAGES, *PHOTO_STAGES)
 # Stage -> the network it trains (also the file name under models/).
-STAGE_NETWORKS = {"warp": "warper", "segmentation": "segmenter", "texture": "texture_translator"}
+STAGE_NETWORKS = {
+    "warp": "warper",
+    "segmentation": "segmenter",
+    "texture": "texture_translator",
+    ANALYZER_STAGE: "person_analyzer",
+    CLOTH_MASK_STAGE: "cloth_masker",
+}
 CONFIG_FILE = "config.json"
 SIEVENET_FILE = "sievenet.keras"
 SUBDIRECTORIES = ("checkpoints", "models", "logs", "images", "tensorboard")
@@ -47,7 +62,7 @@ SUBDIRECTORIES = ("checkpoints", "models", "logs", "images", "tensorboard")
 # resumed with other values here would load weights into the wrong shapes or
 # train on other inputs, so they must equal the run's. The schedule (train,
 # optimizer, loss, triplet) may change on --resume, e.g. to train longer.
-STRUCTURAL_SECTIONS = ("data", "warp", "segmentation", "texture")
+STRUCTURAL_SECTIONS = ("data", "warp", "segmentation", "texture", "analyzer")
 
 
 class RunError(ValueError):
@@ -224,6 +239,42 @@ class Run:
             network.save(temporary)
         return path
 
+    # -------------------------------------------------------------- analyzer
+    def has_analyzer(self) -> bool:
+        """True when the person analyzer is trained (``models/person_analyzer.keras``)."""
+        return self.has_network(ANALYZER_STAGE)
+
+    def load_analyzer(self):
+        """The trained :class:`~sievenet_tf.models.PersonAnalyzer`, checked against the config.
+
+        Raises:
+            RunError: not trained yet (the message says how), unreadable, or built
+                for another size than the run's.
+        """
+        path = self.network_path(ANALYZER_STAGE)
+        if not path.is_file():
+            raise RunError(
+                f"{self.directory} has no person analyzer ({path.relative_to(self.directory)}): "
+                f"train it with training/train.py --out {self.directory} --resume --stage analyzer "
+                "--data ROOT, or give the parse and keypoints"
+            )
+        analyzer = _load_keras(path)
+        size = tuple(getattr(analyzer, "image_size", ()))
+        if size != tuple(self.config.data.image_size):
+            raise RunError(
+                f"{path} was built for {'x'.join(map(str, size)) or 'an unknown size'} but the run's "
+                f"config says data.image_size={self.config.data.image_size[0]}x"
+                f"{self.config.data.image_size[1]}"
+            )
+        return analyzer
+
+    def load_cloth_masker(self):
+        """The trained :class:`~sievenet_tf.models.ClothMasker`, or None when the run
+        has none (the photo graph then computes the mask in-graph)."""
+        if not self.has_network(CLOTH_MASK_STAGE):
+            return None
+        return self.load_network(CLOTH_MASK_STAGE)
+
     # ------------------------------------------------------------ composed
     def check_complete(self) -> None:
         """Raise :class:`RunError` unless the try-on model can be loaded: its
@@ -293,7 +344,7 @@ def check_model_matches_config(model: SieveNet, config: SieveNetConfig, where: s
 
 def _check_stage(stage: str) -> str:
     if stage not in STAGE_NETWORKS:
-        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+        raise ValueError(f"stage must be one of {ALL_STAGES}, got {stage!r}")
     return stage
 
 

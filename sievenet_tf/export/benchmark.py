@@ -49,6 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 from sievenet_tf import atomic
+from sievenet_tf.export import photo_benchmark
 from sievenet_tf.export import tflite as tflite_lib
 from sievenet_tf.export.exporter import REPORT_JSON, load_run
 from sievenet_tf.export.parity import make_interpreter
@@ -421,6 +422,10 @@ def run_benchmark(
         for entry in results["formats"].values():
             entry["ratio_to_fp32"] = round(entry["file_bytes"] / fp32_bytes, 3)
     results["machine"]["load_average_end"] = _load_average()
+    # The photo graph (person + cloth photos in) and the analyzer alone, when exported.
+    photo = photo_benchmark.benchmark_photo(export_dir, run_dir, formats, threads, repeats, results, log)
+    if photo:
+        results["photo"] = photo
     atomic.write_json(os.path.join(export_dir, "benchmark.json"), results)
     atomic.write_text(os.path.join(export_dir, "benchmark.md"), format_table(results) + "\n")
     return results
@@ -493,7 +498,7 @@ def format_table(results: dict) -> str:
 
             lines += ["", f"Profile of the {fmt} try-on, {entry['profile']['threads']} thread(s):", "",
                       format_profile(entry["profile"], top=10)]  # fmt: skip
-    return "\n".join(lines)
+    return "\n".join(lines + photo_benchmark.format_photo(results))
 
 
 def _load_average():

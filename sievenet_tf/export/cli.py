@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--min-ssim", action="append", default=[], metavar="FORMAT=VALUE",
                         help="override an SSIM threshold (repeatable)")
     parser.add_argument("--threads", type=positive_int, default=2, help="LiteRT threads for parity runs")
+    parser.add_argument("--photo", choices=["auto", "yes", "no"], default="auto",
+                        help="also export the photo graph (person + cloth photos in): auto = when "
+                        "the run has a trained person analyzer")  # fmt: skip
     return parser
 
 
@@ -73,6 +76,7 @@ def _export(args, log) -> int:
         calibration_data=args.calibration_data, num_calibration=args.num_calibration,
         num_parity=args.num_parity, layout=args.layout, parse_layout=args.parse_layout,
         thresholds=thresholds, num_threads=args.threads, log=log,
+        photo={"auto": None, "yes": True, "no": False}[args.photo],
     )
     print(f"exported {args.run} -> {report['export_dir']} in {report['seconds']:.0f} s")
     exporter.print_summary(report)

@@ -28,7 +28,7 @@ class ContractError(ValueError):
     """A contract file is missing, malformed or of another format version."""
 
 
-def build_contract(config, parse_layout: str, files: dict | None = None) -> dict:
+def build_contract(config, parse_layout: str, files: dict | None = None, photo: dict | None = None) -> dict:
     """The contract of a try-on model built from ``config``.
 
     Args:
@@ -36,6 +36,8 @@ def build_contract(config, parse_layout: str, files: dict | None = None) -> dict
         parse_layout: label set of the ``parse`` input ("viton" or "viton_hd").
         files: format -> file name relative to the export directory
             (e.g. ``{"fp32": "sievenet_fp32.tflite", "saved_model": "saved_model"}``).
+        photo: the ``photo`` graph when exported: ``{"files": format -> file,
+            "cloth_mask": "learned" | "computed"}``; described under ``graphs.photo``.
 
     Returns:
         A JSON-ready dict (see ``docs/model_contract.md``).
@@ -90,7 +92,10 @@ def build_contract(config, parse_layout: str, files: dict | None = None) -> dict
     }
     guided = config.texture.conditioning == "segmentation"
     outputs = [{"name": name, **output_details[name]} for name in output_names(guided)]
-    return {
+    graphs = {}
+    if photo is not None:
+        graphs["photo"] = _photo_graph(config, details, output_details, guided, photo)
+    contract = {
         "format_version": FORMAT_VERSION,
         "preset": config.name,
         "image_size": [height, width],
@@ -113,6 +118,46 @@ def build_contract(config, parse_layout: str, files: dict | None = None) -> dict
             },
         },
         "keypoint_names": list(labels.COCO18_KEYPOINT_NAMES),
+    }
+    if graphs:
+        contract["graphs"] = graphs
+    return contract
+
+
+def _photo_graph(config, details, output_details, guided, photo) -> dict:
+    """``graphs.photo``: the person + cloth photo graph (see docs/model_contract.md)."""
+    from sievenet_tf.export.photo_model import PHOTO_INPUT_NAMES, photo_output_names
+
+    height, width = (int(v) for v in config.data.image_size)
+    num_classes = len(labels.MODEL_CLASS_NAMES)
+    predicted = {
+        "parse": {
+            "shape": [1, height, width], "dtype": "int32", "range": [0, num_classes - 1],
+            "encoding": "label_ids", "label_set": "model",
+        },
+        "keypoints": {
+            "shape": [1, config.data.num_keypoints, 3], "dtype": "float32", **details["keypoints"],
+        },
+        "cloth_mask": {"shape": [1, height, width, 1], "dtype": "float32", **details["cloth_mask"]},
+    }  # fmt: skip
+    inputs = [
+        {"name": name, "shape": [1, height, width, 3], "dtype": "float32", **details[name]}
+        for name in PHOTO_INPUT_NAMES
+    ]
+    outputs = [
+        {"name": name, **(predicted.get(name) or output_details[name])}
+        for name in photo_output_names(guided)
+    ]
+    return {
+        "description": "person photo + cloth photo -> try-on; parse, keypoints and the cloth "
+        "mask are predicted in-graph",
+        "signature": SIGNATURE,
+        "files": dict(photo.get("files", {})),
+        "inputs": inputs,
+        "outputs": outputs,
+        "cloth_mask": photo.get("cloth_mask", "computed"),
+        "keypoint_threshold": config.analyzer.keypoint_threshold,
+        "min_keypoints": config.analyzer.min_keypoints,
     }
 
 

@@ -7,6 +7,8 @@
     EXPORT_DIR/sievenet_fp16.tflite
     EXPORT_DIR/sievenet_dynamic.tflite
     EXPORT_DIR/sievenet_int8.tflite
+    EXPORT_DIR/saved_model_photo/         the photo graph (person + cloth photos -> try-on),
+    EXPORT_DIR/sievenet_photo_<fmt>.tflite  when the run has a person analyzer (photo_export.py)
     EXPORT_DIR/model_contract.json        see docs/model_contract.md
     EXPORT_DIR/parity_report.json         parity, file sizes, op lists, calibration
     EXPORT_DIR/parity_report.md           the same as a table
@@ -33,6 +35,7 @@ from sievenet_tf import atomic
 from sievenet_tf.data import synthetic
 from sievenet_tf.export import contract as contract_lib
 from sievenet_tf.export import parity as parity_lib
+from sievenet_tf.export import photo_export
 from sievenet_tf.export import tflite as tflite_lib
 from sievenet_tf.export.examples import load_examples
 from sievenet_tf.export.saved_model import export_saved_model
@@ -137,6 +140,8 @@ def export_run(
     float_layers=tflite_lib.FLOAT_LAYERS,
     num_threads: int = 2,
     log=print,
+    photo: bool | None = None,
+    photo_thresholds: dict | None = None,
 ) -> dict:
     """Export a run in ``formats`` to ``out_dir``, check parity, write the contract.
 
@@ -156,6 +161,10 @@ def export_run(
         float_layers: layers kept float32 in the int8 model.
         num_threads: LiteRT threads for the parity runs.
         log: progress printer.
+        photo: also export the ``photo`` graph (person + cloth photos in): None = when
+            the run has a trained person analyzer; True requires one; False never.
+        photo_thresholds: format -> thresholds of the photo graph's predictions,
+            overriding :data:`photo_model.PHOTO_THRESHOLDS`.
 
     Returns:
         The report (also written to ``parity_report.json``); ``report["passed"]``
@@ -171,6 +180,11 @@ def export_run(
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ValueError(f"--out {out_dir}: exists and is not a directory")
     config, sievenet = load_run(run_dir)
+    run = Run(run_dir)
+    analyzer = cloth_masker = None
+    if photo or (photo is None and run.has_analyzer()):
+        analyzer = run.load_analyzer()  # RunError naming the stage to train when absent
+        cloth_masker = run.load_cloth_masker()
     parse_layout = resolve_parse_layout(config, parse_layout)
     calibration, parity_examples, data_root, generated = _examples(
         config, calibration_data, layout, num_calibration, num_parity, log
@@ -197,9 +211,22 @@ def export_run(
                 staging, sievenet, config, parse_layout, list(formats), calibration,
                 parity_examples, thresholds, float_layers, num_threads, report, log,
             )
-            report["passed"] = all(v["passed"] for v in report["variants"].values())
+            photo_files = None
+            if analyzer is not None:
+                written = photo_export.write_photo_formats(
+                    staging, sievenet, analyzer, cloth_masker, config, list(formats), calibration,
+                    parity_examples, thresholds, photo_thresholds, num_threads, log,
+                )  # fmt: skip
+                photo_files, report["photo"] = written["files"], written["report"]
+            report["passed"] = all(v["passed"] for v in report["variants"].values()) and all(
+                v["passed"] for v in report.get("photo", {}).get("variants", {}).values()
+            )
             report["seconds"] = round(time.monotonic() - started, 1)
-            _write_reports(staging, config, parse_layout, files, report)
+            photo_contract = (
+                None if photo_files is None
+                else {"files": photo_files, "cloth_mask": report["photo"]["cloth_mask"]}
+            )  # fmt: skip
+            _write_reports(staging, config, parse_layout, files, report, photo_contract)
             if not report["passed"]:
                 rejected = out_dir + REJECTED_SUFFIX
                 shutil.rmtree(rejected, ignore_errors=True)
@@ -273,9 +300,11 @@ def _write_formats(directory, sievenet, config, parse_layout, formats, calibrati
     return files
 
 
-def _write_reports(directory, config, parse_layout, files, report) -> None:
+def _write_reports(directory, config, parse_layout, files, report, photo=None) -> None:
     """``model_contract.json``, ``parity_report.json`` and ``parity_report.md``."""
-    contract_lib.write_contract(directory, contract_lib.build_contract(config, parse_layout, files))
+    contract_lib.write_contract(
+        directory, contract_lib.build_contract(config, parse_layout, files, photo=photo)
+    )
     atomic.write_json(os.path.join(directory, REPORT_JSON), _jsonable(report))
     tflite_report = {
         "num_examples": report["data"]["num_parity"],
@@ -288,7 +317,31 @@ def _write_reports(directory, config, parse_layout, files, report) -> None:
             f"\n\nSavedModel vs Keras: max abs difference {max(check['max_abs'].values()):.3g} "
             f"({'passed' if check['passed'] else 'FAILED'})"
         )
+    if "photo" in report:
+        markdown += "\n\n" + photo_markdown(report["photo"])
     atomic.write_text(os.path.join(directory, REPORT_MD), markdown.strip() + "\n")
+
+
+def photo_markdown(photo: dict) -> str:
+    """The photo graph's parity as a markdown table."""
+    lines = [
+        f"Photo graph (person + cloth photos in; cloth mask {photo['cloth_mask']}) against Keras",
+        "",
+        "| format | parse agreement | keypoint presence agreement | keypoint max px | try-on PSNR dB "
+        "| try-on SSIM | passed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for fmt, v in photo["variants"].items():
+        if fmt == "saved_model":
+            lines.append(f"| saved_model | {v['parse_agreement']:.5f} | | | | | "
+                         f"{'yes' if v['passed'] else 'NO: ' + '; '.join(v['failures'])} |")  # fmt: skip
+            continue
+        lines.append(
+            f"| {fmt} | {v['parse_agreement']:.5f} | {v['keypoint_agreement']:.4f} | "
+            f"{v['keypoint_max_px']:.3g} | {v['psnr']:.2f} | {v['ssim']:.4f} | "
+            f"{'yes' if v['passed'] else 'NO: ' + '; '.join(v['failures'])} |"
+        )
+    return "\n".join(lines)
 
 
 def _tree_bytes(directory) -> int:
@@ -312,6 +365,9 @@ def _jsonable(value):
 
 def print_summary(report: dict, out=sys.stdout) -> None:
     """A short human summary of an export report."""
+    for fmt, variant in report.get("photo", {}).get("variants", {}).items():
+        status = "ok" if variant["passed"] else "FAILED: " + "; ".join(variant["failures"])
+        print(f"  photo {fmt:12s} parse agreement {variant['parse_agreement']:.4f}  {status}", file=out)
     for fmt, variant in report["variants"].items():
         status = "ok" if variant["passed"] else "FAILED: " + "; ".join(variant["failures"])
         if fmt == "saved_model":

@@ -1,6 +1,8 @@
 """SieveNet networks and builders that unpack a config into constructor arguments."""
 
+from sievenet_tf.models.cloth_masker import ClothMasker
 from sievenet_tf.models.coarse_to_fine_warper import CoarseToFineWarper
+from sievenet_tf.models.person_analyzer import PersonAnalyzer
 from sievenet_tf.models.segmentation_mask_generator import SegmentationMaskGenerator
 from sievenet_tf.models.sievenet import SieveNet
 from sievenet_tf.models.texture_translator import TextureTranslator
@@ -49,6 +51,30 @@ def build_texture_translator(config, name="texture_translator"):
     )
 
 
+def build_person_analyzer(config, name="person_analyzer"):
+    """:class:`PersonAnalyzer` for a config (``analyzer`` section, at ``data.image_size``)."""
+    analyzer = config.analyzer
+    return PersonAnalyzer(
+        image_size=config.data.image_size,
+        num_classes=config.segmentation.num_classes,
+        num_keypoints=config.data.num_keypoints,
+        filters=analyzer.filters,
+        blocks_per_level=analyzer.blocks_per_level,
+        block=analyzer.block,
+        head_filters=analyzer.head_filters,
+        parse_stride=analyzer.parse_stride,
+        heatmap_stride=analyzer.heatmap_stride,
+        name=name,
+    )
+
+
+def build_cloth_masker(config, name="cloth_masker"):
+    """:class:`ClothMasker` for a config (``analyzer.cloth_masker_filters``)."""
+    return ClothMasker(
+        image_size=config.data.image_size, filters=config.analyzer.cloth_masker_filters, name=name
+    )
+
+
 def build_sievenet(config, warper=None, segmenter=None, texture_translator=None):
     """:class:`SieveNet` from given (trained) stage networks, building missing ones.
 
@@ -66,7 +92,9 @@ def build_sievenet(config, warper=None, segmenter=None, texture_translator=None)
 
 
 __all__ = [
+    "ClothMasker",
     "CoarseToFineWarper",
+    "PersonAnalyzer",
     "SegmentationMaskGenerator",
     "SieveNet",
     "TextureTranslator",
@@ -75,4 +103,6 @@ __all__ = [
     "build_segmenter",
     "build_texture_translator",
     "build_sievenet",
+    "build_person_analyzer",
+    "build_cloth_masker",
 ]

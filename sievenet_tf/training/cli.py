@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="a config JSON file (e.g. a run's config.json)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set loss.push_k=2 (repeatable)")  # fmt: skip
-    parser.add_argument("--stage", choices=["warp", "segmentation", "texture", "all"], default="all")
+    parser.add_argument("--stage", choices=["warp", "segmentation", "texture", "all", "analyzer",
+                        "cloth_mask"], default="all", help="all: the three try-on stages; "
+                        "analyzer: the person analyzer (photo -> parse + keypoints) and "
+                        "cloth_mask: the learned cloth-mask head, of the photo graph")  # fmt: skip
     parser.add_argument("--steps", type=positive_int, help="steps for each selected stage (overrides the config)")
     parser.add_argument("--batch-size", type=positive_int, help="global batch size (split across replicas)")
     parser.add_argument("--strategy", choices=["auto", "default", "mirrored", "multiworker"], default="auto")

@@ -8,10 +8,20 @@ trainer reduces them with the global batch size.
 
 from __future__ import annotations
 
+import dataclasses
+
 import tensorflow as tf
 
 from sievenet_tf import keys, labels, losses
-from sievenet_tf.models import build_segmenter, build_texture_translator, build_warper
+from sievenet_tf.layers.keypoints import heatmap_targets
+from sievenet_tf.models import (
+    build_cloth_masker,
+    build_person_analyzer,
+    build_segmenter,
+    build_texture_translator,
+    build_warper,
+)
+from sievenet_tf.training.augment import augment_cloth_batch, augment_person_batch
 
 
 def _warp_inputs(batch):
@@ -173,7 +183,109 @@ class TextureStage:
         return terms, outputs
 
 
-STAGE_CLASSES = {"warp": WarpStage, "segmentation": SegmentationStage, "texture": TextureStage}
+class AnalyzerStage:
+    """The person analyzer: photo -> parse + keypoint heatmaps, from the dataset's labels.
+
+    Loss: ``parse_weight * CE_w(parse) + heatmap_weight * MSE(heatmaps, Gaussians)``,
+    the cross-entropy weighted as the segmentation stage's. In training the batch
+    is augmented first (:func:`~sievenet_tf.training.augment.augment_person_batch`);
+    held-out numbers and images use the photos as they are. The augmentation's
+    random generator is checkpointed with the network (``trackables``).
+    """
+
+    name = "analyzer"
+
+    def __init__(self, config, vgg=None, frozen=None):
+        self.config = config
+        self.options = config.analyzer_training
+        self.analyzer = build_person_analyzer(config)
+        self.networks = {"person_analyzer": self.analyzer}
+        weights = labels.class_weights(self.options.background_weight, self.options.skin_weight)
+        if len(weights) != config.segmentation.num_classes:
+            raise ValueError(
+                f"segmentation.num_classes={config.segmentation.num_classes} but the model's "
+                f"label set has {len(weights)} classes"
+            )
+        self.class_weights = tf.constant(weights, tf.float32)
+        self.generator = tf.random.Generator.from_seed(config.train.seed)
+        self.trackables = {"augmentation_generator": self.generator}
+
+    @property
+    def steps(self):
+        return self.config.train.analyzer_steps
+
+    @property
+    def optimizer_config(self):
+        """The stage's Adam settings (a plain segmentation/pose net wants more than the
+        try-on's GAN-style ``beta_1 = 0.5``, 1e-4)."""
+        return dataclasses.replace(
+            self.config.optimizer,
+            learning_rate=self.options.learning_rate,
+            beta_1=self.options.beta_1,
+            beta_2=self.options.beta_2,
+        )
+
+    def terms(self, batch, training=True, use_triplet=False):
+        person = batch[keys.PERSON]
+        segmentation = batch[keys.SEGMENTATION]
+        keypoints = batch[keys.KEYPOINTS]
+        if training:
+            person, segmentation, keypoints = augment_person_batch(
+                person, segmentation, keypoints, self.generator, self.options
+            )
+        outputs = self.analyzer({"person": person}, training=training)
+        cross_entropy = losses.weighted_segmentation_cross_entropy(
+            outputs["parse_logits"], segmentation, self.class_weights
+        )
+        targets = heatmap_targets(
+            keypoints, self.analyzer.heatmap_size, self.analyzer.heatmap_stride,
+            self.config.analyzer.heatmap_sigma,
+        )  # fmt: skip
+        heatmap = losses.heatmap_mse(outputs["keypoint_heatmaps"], targets)
+        total = self.options.parse_weight * cross_entropy + self.options.heatmap_weight * heatmap
+        outputs = dict(outputs)
+        outputs.update({"heatmap_targets": targets, keys.PERSON: person})
+        return {"cross_entropy": cross_entropy, "heatmap_mse": heatmap, "total": total}, outputs
+
+
+class ClothMaskStage:
+    """The learned cloth-mask head: product photo -> mask, sigmoid cross-entropy
+    against the dataset's ``cloth-mask`` files, with the analyzer's augmentation
+    (moves and colours) and its Adam settings."""
+
+    name = "cloth_mask"
+
+    def __init__(self, config, vgg=None, frozen=None):
+        self.config = config
+        self.options = config.analyzer_training
+        self.masker = build_cloth_masker(config)
+        self.networks = {"cloth_masker": self.masker}
+        self.generator = tf.random.Generator.from_seed(config.train.seed + 1)
+        self.trackables = {"augmentation_generator": self.generator}
+
+    @property
+    def steps(self):
+        return self.config.train.cloth_mask_steps
+
+    optimizer_config = AnalyzerStage.optimizer_config
+
+    def terms(self, batch, training=True, use_triplet=False):
+        cloth, mask = batch[keys.CLOTH], batch[keys.CLOTH_MASK]
+        if training:
+            cloth, mask = augment_cloth_batch(cloth, mask, self.generator, self.options)
+        outputs = dict(self.masker({"cloth": cloth}, training=training))
+        cross_entropy = losses.mask_binary_cross_entropy(outputs["cloth_mask_logits"], mask)
+        outputs.update({keys.CLOTH: cloth, "target_mask": mask})
+        return {"cross_entropy": cross_entropy, "total": cross_entropy}, outputs
+
+
+STAGE_CLASSES = {
+    "warp": WarpStage,
+    "segmentation": SegmentationStage,
+    "texture": TextureStage,
+    "analyzer": AnalyzerStage,
+    "cloth_mask": ClothMaskStage,
+}
 
 
 def stage_requirements(config, stage: str) -> list[str]:

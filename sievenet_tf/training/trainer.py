@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from sievenet_tf import atomic, keys
 from sievenet_tf.models import VggFeatures
-from sievenet_tf.run import STAGE_NETWORKS, STAGES, Run, RunError, RunExistsError
+from sievenet_tf.run import ALL_STAGES, STAGE_NETWORKS, STAGES, Run, RunError, RunExistsError
 from sievenet_tf.training import distribute
 from sievenet_tf.training.progress import Progress, format_duration
 from sievenet_tf.training.schedules import ConstantThenLinearDecay
@@ -136,7 +136,7 @@ class Trainer:
         """Train ``stages`` in order; return a list of :class:`StageReport`."""
         unknown = [s for s in stages if s not in STAGE_CLASSES]
         if unknown:
-            raise ValueError(f"stage must be one of {STAGES}, got {unknown[0]!r}")
+            raise ValueError(f"stage must be one of {ALL_STAGES}, got {unknown[0]!r}")
         self._stop_signal = None
         previous = {
             signal.SIGINT: signal.signal(signal.SIGINT, self._on_signal),
@@ -148,7 +148,8 @@ class Trainer:
             for stage in stages:
                 self._stop_if_signalled(None, f"before the {stage} stage")
                 reports.append(self.train_stage(stage))
-            if self.is_chief and not self.run.missing_stages():
+            trained_tryon = any(stage in STAGES for stage in stages)
+            if self.is_chief and trained_tryon and not self.run.missing_stages():
                 self._stop_if_signalled(None, "before composing the try-on model")
                 self.save_sievenet()
         finally:
@@ -342,16 +343,18 @@ class Trainer:
             vgg = self._vgg_features() if self._needs_vgg(stage_name) else None
             stage = STAGE_CLASSES[stage_name](config, vgg, frozen)
             total_steps = stage.steps
+            # A stage may bring its own Adam settings (the analyzer does).
+            settings = getattr(stage, "optimizer_config", config.optimizer)
             schedule = ConstantThenLinearDecay(
-                config.optimizer.learning_rate,
+                settings.learning_rate,
                 total_steps,
-                int(round(config.optimizer.constant_fraction * total_steps)),
+                int(round(settings.constant_fraction * total_steps)),
             )
             optimizer = keras.optimizers.Adam(
                 schedule,
-                beta_1=config.optimizer.beta_1,
-                beta_2=config.optimizer.beta_2,
-                epsilon=config.optimizer.epsilon,
+                beta_1=settings.beta_1,
+                beta_2=settings.beta_2,
+                epsilon=settings.epsilon,
             )
             if config.train.mixed_precision:
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -361,6 +364,7 @@ class Trainer:
             trackables = dict(stage.networks)
             if stage_name == "texture":
                 trackables["snapshot"] = stage.snapshot
+            trackables.update(getattr(stage, "trackables", {}))
             checkpoint = tf.train.Checkpoint(optimizer=optimizer, step=step_var, **trackables)
         return _StageState(stage_name, stage, optimizer, variables, schedule, step_var, checkpoint)
 
@@ -512,6 +516,16 @@ class Trainer:
         if stage_name == "segmentation":
             columns["expected segmentation"] = np.argmax(outputs["segmentation_logits"].numpy(), -1)
             columns["target"] = batch[keys.SEGMENTATION]
+        elif stage_name == "cloth_mask":
+            columns["mask"] = (outputs["cloth_mask_logits"].numpy() > 0).astype(np.float32)
+            columns["target"] = batch[keys.CLOTH_MASK]
+        elif stage_name == "analyzer":
+            columns.pop("cloth")
+            height, width = batch[keys.PERSON].shape[1:3]
+            columns["parse"] = np.argmax(outputs["parse_logits"].numpy(), -1)
+            columns["target parse"] = batch[keys.SEGMENTATION]
+            columns["heatmaps"] = _upsampled_max(outputs["keypoint_heatmaps"].numpy(), height, width)
+            columns["target heatmaps"] = _upsampled_max(outputs["heatmap_targets"].numpy(), height, width)
         elif stage_name == "texture":
             inputs, _ = stage.texture_inputs(_tensors(batch))
             if "expected_segmentation" in inputs:
@@ -526,6 +540,12 @@ class Trainer:
         with writer.as_default(step=step):
             tf.summary.image(f"{stage_name}/grid", grid[None], step=step)
         return path
+
+
+def _upsampled_max(heatmaps, height, width):
+    """(B, h, w, K) heatmaps -> (B, H, W, 1) in [0, 1]: the max over keypoints, repeated."""
+    peak = np.clip(heatmaps.max(axis=-1, keepdims=True), 0.0, 1.0)
+    return np.repeat(np.repeat(peak, height // peak.shape[1], 1), width // peak.shape[2], 2)
 
 
 def _tensors(batch):

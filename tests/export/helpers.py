@@ -49,3 +49,35 @@ def make_data(directory, num_train: int = 12, num_test: int = 4, image_size=(64,
     return os.fspath(
         generate(directory, num_train, num_test, image_size=image_size, seed=0, progress=False)
     )
+
+
+PHOTO_TEST_THRESHOLDS = {
+    # A random tiny analyzer's parse logits are near ties everywhere: quantisation
+    # flips many pixels. The tests check that parity is measured and enforced.
+    "fp16": {"min_parse_agreement": 0.9, "min_keypoint_agreement": 0.9, "max_keypoint_px": 64.0},
+    "dynamic": {"min_parse_agreement": 0.0, "min_keypoint_agreement": 0.0},
+    "int8": {"min_parse_agreement": 0.0, "min_keypoint_agreement": 0.0},
+}
+
+
+def add_analyzer(run_dir, confident: bool = True, seed: int = 0) -> str:
+    """Give a tiny run a "trained" person analyzer (random weights).
+
+    ``confident``: the heatmap head's bias is set to +1 (kernel 0), so every
+    keypoint is found (at the heatmaps' first pixel); otherwise -1, so none is
+    and the photo path reports "no person found".
+    """
+    import keras
+
+    from sievenet_tf.models import build_person_analyzer
+    from sievenet_tf.run import Run
+
+    run = Run(run_dir)
+    keras.utils.set_random_seed(seed)
+    analyzer = build_person_analyzer(run.config)
+    head = analyzer.get_layer("heatmap_head")
+    head.kernel.assign(np.zeros(head.kernel.shape, np.float32))
+    head.bias.assign(np.full(head.bias.shape, 1.0 if confident else -1.0, np.float32))
+    os.makedirs(os.path.join(run_dir, "models"), exist_ok=True)
+    run.save_network("analyzer", analyzer)
+    return os.fspath(run_dir)

@@ -75,8 +75,22 @@ data class ModelContract(
     val inputs: List<TensorSpec>,
     val outputs: List<TensorSpec>,
     val labels: Map<String, LabelSet>,
-    val keypointNames: List<String>
+    val keypointNames: List<String>,
+    /** The `photo` graph (`graphs.photo`): person + cloth photos in; null when not exported. */
+    val photo: PhotoGraph? = null
 ) {
+    /**
+     * The photo graph seen as a contract of its own (its files, inputs and outputs;
+     * normalization and labels shared), so the try-on code paths (variant choice,
+     * [ContractCheck.problemsAgainstModel], [TryOnIO.decodeOutputs]) drive it too.
+     * Null when the export has no photo graph.
+     */
+    fun photoContract(): ModelContract? {
+        val graph = photo ?: return null
+        return copy(signature = graph.signature, files = graph.files, inputs = graph.inputs,
+                    outputs = graph.outputs, photo = null)
+    }
+
     fun inputOrNull(name: String): TensorSpec? = inputs.firstOrNull { it.name == name }
 
     fun outputOrNull(name: String): TensorSpec? = outputs.firstOrNull { it.name == name }
@@ -201,7 +215,25 @@ data class ModelContract(
                 inputs = inputs,
                 outputs = outputs,
                 labels = labels,
-                keypointNames = root.arrayOrNull("keypoint_names")?.strings() ?: emptyList()
+                keypointNames = root.arrayOrNull("keypoint_names")?.strings() ?: emptyList(),
+                photo = root.objOrNull("graphs")?.objOrNull("photo")?.let { parsePhoto(it) }
+            )
+        }
+
+        private fun parsePhoto(entry: JsonObjectView): PhotoGraph {
+            val files = LinkedHashMap<String, String>()
+            val filesObj = entry.objOrNull("files")
+            if (filesObj != null) {
+                for (key in filesObj.keys) filesObj.stringOrNull(key)?.let { files[key] = it }
+            }
+            return PhotoGraph(
+                signature = entry.stringOrNull("signature") ?: "serving_default",
+                files = files,
+                inputs = parseTensors(entry.array("inputs")),
+                outputs = parseTensors(entry.array("outputs")),
+                clothMask = entry.stringOrNull("cloth_mask"),
+                keypointThreshold = entry.doubleOrNull("keypoint_threshold"),
+                minKeypoints = entry.intOrNull("min_keypoints") ?: 1
             )
         }
 
