@@ -94,6 +94,12 @@ class TextureConfig:
     # "segmentation" (SATT: the expected segmentation guides the rendering) or
     # "priors" (CP-VTON TOM-style: pose and body shape only), the ablation baseline.
     conditioning: str = "segmentation"
+    # Composite only where the fine warp put the garment: the composition mask is
+    # multiplied by the warped cloth mask, so the product photo's background at
+    # the garment's edge (white in VITON) never reaches the try-on. Off in the
+    # paper (tryon = M_cm * warped + (1 - M_cm) * rendered); measured in the
+    # README ("Failure modes on real photos").
+    composite_within_warp: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,10 @@ class LossConfig:
     # synthetic tiny run (README, "Training") stopping it gave a better fine warp
     # (IoU +0.028 +- 0.006) and coarse warp (L1 -0.0046 +- 0.0011), so it is on.
     push_stop_gradient_coarse: bool = True
+    # L1 between the warped cloth masks (coarse and fine) and the worn garment's
+    # mask: a shape signal that the image L1 lacks where garment and background
+    # are both light (CP-VTON+'s mask-aware warp loss). 0 (off) in the paper.
+    warp_mask_l1: float = 0.0
     # Weighted cross-entropy: background and skin classes get these weights, others 1.
     segmentation_background_weight: float = 1.5  # (unconfirmed)
     segmentation_skin_weight: float = 1.5  # (unconfirmed)
@@ -119,6 +129,10 @@ class LossConfig:
     texture_l1: float = 1.0
     texture_vgg: float = 1.0
     texture_mask: float = 1.0
+    # 1 - SSIM of the try-on against the person (Gaussian 11 x 11 window, sigma
+    # 1.5, on [0, 1]): a structural term that needs no pretrained weights, for
+    # runs without VGG19 weights. 0 (off) in the paper.
+    texture_ssim: float = 0.0
     # VGG19 relu1_1 .. relu5_1 weights (CP-VTON).
     vgg_layer_weights: tuple[float, ...] = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
     # "imagenet" (downloaded by Keras), a local .h5/.weights.h5 path, or None (random).
@@ -411,6 +425,7 @@ _NON_NEGATIVE = (
     "loss.warp_l1_coarse", "loss.warp_l1_fine", "loss.warp_pgm", "loss.pgm_push",
     "loss.pgm_align", "loss.push_k", "loss.segmentation_background_weight",
     "loss.segmentation_skin_weight", "loss.texture_l1", "loss.texture_vgg", "loss.texture_mask",
+    "loss.texture_ssim", "loss.warp_mask_l1",
     "analyzer.heatmap_sigma", "analyzer.cloth_mask_threshold",
     "analyzer_training.parse_weight", "analyzer_training.heatmap_weight",
     "analyzer_training.background_weight", "analyzer_training.skin_weight",

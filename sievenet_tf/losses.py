@@ -88,18 +88,22 @@ def pgm_align(vgg, warped_coarse, warped_fine, target):
 
 
 def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push=0.5, align=0.5, push_k=3.0,
-              push_stop_gradient_coarse=False):
-    """L_warp = l1_coarse * L_s^0 + l1_fine * L_s^1 + pgm * (push * L_push + align * L_align).
+              push_stop_gradient_coarse=False, target_mask=None, mask_l1=0.0):
+    """L_warp = l1_coarse * L_s^0 + l1_fine * L_s^1 + pgm * (push * L_push + align * L_align),
+    plus ``mask_l1`` x (|M_stn^0 - M_gt| + |M_stn^1 - M_gt|) when ``mask_l1`` > 0 (a
+    mask-aware warp term as in CP-VTON+, not in the paper).
 
     Args:
         outputs: the warper's output dict (``warped_cloth_coarse``, ``warped_cloth_fine``).
         target: ``I_gt``, the garment as worn (B, H, W, 3).
         vgg: a :class:`~sievenet_tf.models.VggFeatures`, or None to skip L_align.
         push_stop_gradient_coarse: see :func:`pgm_push`.
+        target_mask: the worn garment's mask ``M_gt`` (B, H, W, 1); needed when
+            ``mask_l1`` > 0.
 
     Returns:
         dict of per-example terms: ``l1_coarse``, ``l1_fine``, ``pgm_push``,
-        ``pgm_align``, ``total``.
+        ``pgm_align``, ``mask_l1``, ``total``.
     """
     coarse, fine = outputs["warped_cloth_coarse"], outputs["warped_cloth_fine"]
     terms = {
@@ -108,10 +112,19 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
         "pgm_push": pgm_push(coarse, fine, target, push_k, push_stop_gradient_coarse),
     }
     terms["pgm_align"] = pgm_align(vgg, coarse, fine, target) if vgg is not None else 0.0 * terms["l1_fine"]
+    if mask_l1 > 0:
+        if target_mask is None:
+            raise ValueError("mask_l1 > 0 needs target_mask (the worn garment's mask)")
+        terms["mask_l1"] = l1_per_example(outputs["warped_mask_coarse"], target_mask) + l1_per_example(
+            outputs["warped_mask_fine"], target_mask
+        )
+    else:
+        terms["mask_l1"] = 0.0 * terms["l1_fine"]
     terms["total"] = (
         l1_coarse * terms["l1_coarse"]
         + l1_fine * terms["l1_fine"]
         + pgm * (push * terms["pgm_push"] + align * terms["pgm_align"])
+        + mask_l1 * terms["mask_l1"]
     )
     return terms
 
@@ -170,8 +183,9 @@ def mask_binary_cross_entropy(logits, targets):
 
 
 def texture_loss(outputs, person, cloth_worn_mask, vgg, *, l1=1.0, perceptual=1.0, mask=1.0,
-                 vgg_layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):
-    """L_tt = |I_try-on - I_m|_1 + |VGG(I_try-on) - VGG(I_m)|_1 + |M_cm - M_gt^cloth|_1.
+                 ssim=0.0, vgg_layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):
+    """L_tt = |I_try-on - I_m|_1 + |VGG(I_try-on) - VGG(I_m)|_1 + |M_cm - M_gt^cloth|_1,
+    plus ``ssim`` x (1 - SSIM(I_try-on, I_m)) when ``ssim`` > 0 (not in the paper).
 
     Args:
         outputs: the texture translator's output dict (``tryon``, ``composition_mask``).
@@ -180,7 +194,7 @@ def texture_loss(outputs, person, cloth_worn_mask, vgg, *, l1=1.0, perceptual=1.
         vgg: :class:`~sievenet_tf.models.VggFeatures` or None to skip the perceptual term.
 
     Returns:
-        dict of per-example terms: ``l1``, ``vgg``, ``mask``, ``total``.
+        dict of per-example terms: ``l1``, ``vgg``, ``mask``, ``ssim``, ``total``.
     """
     tryon = outputs["tryon"]
     terms = {
@@ -191,8 +205,43 @@ def texture_loss(outputs, person, cloth_worn_mask, vgg, *, l1=1.0, perceptual=1.
         terms["vgg"] = vgg_perceptual(vgg, tryon, person, vgg_layer_weights)
     else:
         terms["vgg"] = 0.0 * terms["l1"]
-    terms["total"] = l1 * terms["l1"] + perceptual * terms["vgg"] + mask * terms["mask"]
+    terms["ssim"] = (1.0 - ssim_per_example(tryon, person)) if ssim > 0 else 0.0 * terms["l1"]
+    terms["total"] = (
+        l1 * terms["l1"] + perceptual * terms["vgg"] + mask * terms["mask"] + ssim * terms["ssim"]
+    )
     return terms
+
+
+def _gaussian_window(size=11, sigma=1.5):
+    coords = ops.arange(size, dtype="float32") - (size - 1) / 2.0
+    g = ops.exp(-(coords**2) / (2.0 * sigma**2))
+    g = g / ops.sum(g)
+    return ops.reshape(g, (size, 1)) * ops.reshape(g, (1, size))
+
+
+def ssim_per_example(a, b, size=11, sigma=1.5):
+    """Mean SSIM of two image batches in [-1, 1], computed on [0, 1] with a
+    Gaussian window (Wang et al. 2004 constants): (B, H, W, C) x2 -> (B,).
+
+    Valid-window only (no padding); images smaller than ``size`` use a window
+    of their smaller side. Differentiable, so usable as a loss (``1 - SSIM``).
+    """
+    a = (ops.cast(a, "float32") + 1.0) / 2.0
+    b = (ops.cast(b, "float32") + 1.0) / 2.0
+    size = min(size, a.shape[1], a.shape[2])
+    channels = a.shape[-1]
+    window = ops.tile(ops.reshape(_gaussian_window(size, sigma), (size, size, 1, 1)), (1, 1, channels, 1))
+
+    def blur(x):
+        return ops.depthwise_conv(x, window, strides=1, padding="valid")
+
+    c1, c2 = 0.01**2, 0.03**2
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a**2
+    var_b = blur(b * b) - mu_b**2
+    cov = blur(a * b) - mu_a * mu_b
+    ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return _mean_per_example(ssim_map)
 
 
 def triplet_distance(a, b, distance="l1"):

@@ -53,7 +53,7 @@ def test_warp_loss_terms(vgg, rng):
     target = _images(rng)
     outputs = {"warped_cloth_coarse": target, "warped_cloth_fine": target}
     terms = losses.warp_loss(outputs, target, vgg)
-    assert set(terms) == {"l1_coarse", "l1_fine", "pgm_push", "pgm_align", "total"}
+    assert set(terms) == {"l1_coarse", "l1_fine", "pgm_push", "pgm_align", "mask_l1", "total"}
     for value in terms.values():
         assert value.shape == (2,)
     np.testing.assert_allclose(terms["l1_fine"], 0.0)
@@ -83,6 +83,49 @@ def test_texture_loss_zero_at_perfect_output(vgg, rng):
     np.testing.assert_allclose(terms["total"], 0.0, atol=1e-6)
     worse = losses.texture_loss({"tryon": person * 0.5, "composition_mask": 1 - mask}, person, mask, vgg)
     assert np.all(worse["total"].numpy() > 0.5)
+
+
+def test_ssim_per_example_matches_the_evaluation_ssim(rng):
+    from sievenet_tf import metrics
+
+    a, b = _images(rng), _images(rng)
+    b[1] = 0.7 * a[1] + 0.3 * b[1]  # one similar pair, one unrelated pair
+    expected = metrics.ssim((a + 1) / 2, (b + 1) / 2)
+    np.testing.assert_allclose(losses.ssim_per_example(a, b), expected, atol=1e-4)
+    np.testing.assert_allclose(losses.ssim_per_example(a, a), 1.0, atol=1e-5)
+
+
+def test_texture_loss_ssim_term_is_off_by_default_and_has_a_gradient(vgg, rng):
+    import tensorflow as tf
+
+    person = _images(rng)
+    mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)
+    tryon = tf.Variable(person * 0.5)
+    outputs = {"tryon": tryon, "composition_mask": mask}
+    off = losses.texture_loss(outputs, person, mask, None)
+    np.testing.assert_allclose(off["ssim"], 0.0)
+    with tf.GradientTape() as tape:
+        on = losses.texture_loss(outputs, person, mask, None, ssim=2.0)
+        total = tf.reduce_sum(on["total"])
+    np.testing.assert_allclose(on["total"] - off["total"], 2.0 * on["ssim"], rtol=1e-5)
+    assert np.all(on["ssim"].numpy() > 0.01)
+    gradient = tape.gradient(total, tryon).numpy()
+    assert np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0
+
+
+def test_warp_mask_term_scores_the_warped_masks_against_the_worn_mask(rng):
+    cloth = _images(rng)
+    mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)
+    outputs = {"warped_cloth_coarse": cloth, "warped_cloth_fine": cloth,
+               "warped_mask_coarse": mask, "warped_mask_fine": 1 - mask}
+    off = losses.warp_loss(outputs, cloth, None)
+    np.testing.assert_allclose(off["mask_l1"], 0.0)
+    on = losses.warp_loss(outputs, cloth, None, target_mask=mask, mask_l1=0.5)
+    # coarse matches (0), fine is the complement (1): the term is 1, weighted 0.5
+    np.testing.assert_allclose(on["mask_l1"], 1.0, atol=1e-6)
+    np.testing.assert_allclose(on["total"] - off["total"], 0.5, atol=1e-6)
+    with pytest.raises(ValueError, match="target_mask"):
+        losses.warp_loss(outputs, cloth, None, mask_l1=1.0)
 
 
 def test_triplet_zero_when_anchor_closer_to_positive_by_margin(rng):

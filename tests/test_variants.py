@@ -23,6 +23,9 @@ VARIANTS = {
     "no_fine_stage": ["warp.fine_stage=false"],
     "instance_norm_warper": ['warp.normalization="instance"'],
     "batch_norm_unets": ['segmentation.normalization="batch"', 'texture.normalization="batch"'],
+    # the real-photo switches: composite only inside the warped garment, SSIM term
+    "real_photo_switches": ["texture.composite_within_warp=true", "loss.texture_ssim=1.0",
+                            "loss.warp_mask_l1=1.0"],
 }
 
 
@@ -45,6 +48,12 @@ def test_variant_trains_evaluates_exports_and_tries_on(variant, data_root, tmp_p
     run = Run(run_dir)
     assert run.missing_stages() == [] and run.sievenet_path.is_file()
     assert (run.load_sievenet().segmenter is None) == (variant == "baseline")
+    if variant == "real_photo_switches":
+        assert run.load_sievenet().texture_translator.composite_within_warp
+        texture_log = [json.loads(line) for line in (run_dir / "logs" / "texture.jsonl").read_text().splitlines()]
+        assert all(0 < record["ssim"] < 2 for record in texture_log)
+        warp_log = [json.loads(line) for line in (run_dir / "logs" / "warp.jsonl").read_text().splitlines()]
+        assert all(record["mask_l1"] > 0 for record in warp_log)
 
     results = evaluate_run(run_dir, data_root, split="test", log=lambda s: None)
     assert np.isfinite(results["metrics"]["ssim"])

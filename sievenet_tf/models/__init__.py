@@ -47,6 +47,7 @@ def build_texture_translator(config, name="texture_translator"):
         dropout=config.texture.dropout,
         conditioning=config.texture.conditioning,
         prior_channels=config.data.prior_channels,
+        composite_within_warp=config.texture.composite_within_warp,
         name=name,
     )
 

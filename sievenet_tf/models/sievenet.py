@@ -88,6 +88,8 @@ class SieveNet(keras.Model):
         warp = warper({"cloth": cloth, "cloth_mask": cloth_mask, "priors": priors})
         outputs = dict(warp)
         texture_inputs = {"warped_cloth": warp["warped_cloth_fine"], "texture_priors": texture_priors}
+        if texture_translator.composite_within_warp:
+            texture_inputs["warped_mask"] = warp["warped_mask_fine"]
         if guided:
             logits = segmenter({"priors": priors, "cloth": cloth})["segmentation_logits"]
             labels, one_hot = SegmentationToOneHot(name="segmentation_one_hot")(logits)

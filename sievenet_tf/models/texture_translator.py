@@ -40,6 +40,10 @@ class TextureTranslator(keras.Model):
             ablation baseline, which reads the ``priors`` (B, H, W, prior_channels)
             input instead of ``expected_segmentation``.
         prior_channels: channels of ``priors`` when ``conditioning="priors"``.
+        composite_within_warp: add a ``warped_mask`` (B, H, W, 1) input (the fine
+            warp's mask) and multiply the composition mask by it, so only garment
+            pixels of the warped cloth are composited; ``composition_mask`` is
+            then the product.
     """
 
     def __init__(
@@ -51,6 +55,7 @@ class TextureTranslator(keras.Model):
         dropout: float = 0.0,
         conditioning: str = "segmentation",
         prior_channels: int = 19,
+        composite_within_warp: bool = False,
         **kwargs,
     ):
         height, width = check_divisible(image_size, 2 ** len(filters), "the texture U-Net")
@@ -69,18 +74,20 @@ class TextureTranslator(keras.Model):
         rendered_person = keras.layers.Activation("tanh", dtype="float32", name="rendered_person")(
             x[..., :3]
         )
+        inputs = {"warped_cloth": warped_cloth, condition_name: condition, "texture_priors": texture_priors}
         composition_mask = keras.layers.Activation(
             "sigmoid", dtype="float32", name="composition_mask"
         )(x[..., 3:])
+        if composite_within_warp:
+            inputs["warped_mask"] = keras.Input((height, width, 1), name="warped_mask")
+            composition_mask = keras.layers.Multiply(dtype="float32", name="composition_within_warp")(
+                [composition_mask, ops.cast(inputs["warped_mask"], "float32")]
+            )
         tryon = Composite(dtype="float32", name="tryon")(
             composition_mask, ops.cast(warped_cloth, "float32"), rendered_person
         )
         super().__init__(
-            inputs={
-                "warped_cloth": warped_cloth,
-                condition_name: condition,
-                "texture_priors": texture_priors,
-            },
+            inputs=inputs,
             outputs={
                 "rendered_person": rendered_person,
                 "composition_mask": composition_mask,
@@ -95,6 +102,7 @@ class TextureTranslator(keras.Model):
         self.dropout = dropout
         self.conditioning = conditioning
         self.prior_channels = prior_channels
+        self.composite_within_warp = bool(composite_within_warp)
 
     def get_config(self):
         return {
@@ -107,6 +115,7 @@ class TextureTranslator(keras.Model):
             "dropout": self.dropout,
             "conditioning": self.conditioning,
             "prior_channels": self.prior_channels,
+            "composite_within_warp": self.composite_within_warp,
         }
 
     @classmethod

@@ -61,6 +61,8 @@ class WarpStage:
             align=weights.pgm_align,
             push_k=weights.push_k,
             push_stop_gradient_coarse=weights.push_stop_gradient_coarse,
+            target_mask=batch[keys.CLOTH_WORN_MASK],
+            mask_l1=weights.warp_mask_l1,
         )
         return terms, outputs
 
@@ -131,13 +133,15 @@ class TextureStage:
 
     def texture_inputs(self, batch):
         warped = self.warper(_warp_inputs(batch), training=False)
-        num_classes = self.config.segmentation.num_classes
+        inputs = {
+            "warped_cloth": tf.stop_gradient(warped["warped_cloth_fine"]),
+            "texture_priors": batch[keys.TEXTURE_PRIORS],
+        }
+        if self.config.texture.composite_within_warp:
+            inputs["warped_mask"] = tf.stop_gradient(warped["warped_mask_fine"])
         if self.conditioning == "priors":
-            return {
-                "warped_cloth": tf.stop_gradient(warped["warped_cloth_fine"]),
-                "priors": batch[keys.PRIORS],
-                "texture_priors": batch[keys.TEXTURE_PRIORS],
-            }, warped
+            inputs["priors"] = batch[keys.PRIORS]
+            return inputs, warped
         if self.segmenter is None:
             labels = batch[keys.SEGMENTATION]
         else:
@@ -145,11 +149,9 @@ class TextureStage:
                 {"priors": batch[keys.PRIORS], "cloth": batch[keys.CLOTH]}, training=False
             )["segmentation_logits"]
             labels = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        return {
-            "warped_cloth": tf.stop_gradient(warped["warped_cloth_fine"]),
-            "expected_segmentation": tf.one_hot(labels, num_classes, dtype=tf.float32),
-            "texture_priors": batch[keys.TEXTURE_PRIORS],
-        }, warped
+        num_classes = self.config.segmentation.num_classes
+        inputs["expected_segmentation"] = tf.one_hot(labels, num_classes, dtype=tf.float32)
+        return inputs, warped
 
     def terms(self, batch, training=True, use_triplet=False):
         weights = self.config.loss
@@ -163,6 +165,7 @@ class TextureStage:
             l1=weights.texture_l1,
             perceptual=weights.texture_vgg,
             mask=weights.texture_mask,
+            ssim=weights.texture_ssim,
             vgg_layer_weights=weights.vgg_layer_weights,
         )
         if use_triplet:

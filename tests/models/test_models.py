@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from sievenet_tf.config import get_preset
+from sievenet_tf.config import get_preset, override
 from sievenet_tf.models import (
     CoarseToFineWarper,
     SegmentationMaskGenerator,
@@ -57,6 +57,50 @@ def test_texture_translator_contract_and_composition(tiny_config, tmp_path):
     assert mask.min() >= 0 and mask.max() <= 1
     expected = mask * inputs["warped_cloth"] + (1 - mask) * out["rendered_person"].numpy()
     np.testing.assert_allclose(out["tryon"], expected, atol=1e-6)
+
+
+def test_composite_within_warp_keeps_the_cloth_background_out(tiny_config, tmp_path):
+    config = override(tiny_config, ["texture.composite_within_warp=true"])
+    model = build_texture_translator(config)
+    assert "warped_mask" in model.input
+    h, w = config.data.image_size
+    inputs = random_inputs(model)
+    inputs["warped_mask"] = np.zeros((2, h, w, 1), np.float32)
+    inputs["warped_mask"][:, : h // 2] = 1.0
+    out = check_model_contract(
+        model, inputs, tmp_path,
+        {"rendered_person": (2, h, w, 3), "composition_mask": (2, h, w, 1), "tryon": (2, h, w, 3)},
+    )
+    mask = out["composition_mask"].numpy()
+    rendered = out["rendered_person"].numpy()
+    # Outside the warped garment the try-on is the rendered person, whatever the cloth is there.
+    np.testing.assert_allclose(mask[:, h // 2 :], 0.0)
+    np.testing.assert_allclose(out["tryon"].numpy()[:, h // 2 :], rendered[:, h // 2 :], atol=1e-6)
+    assert mask[:, : h // 2].min() > 0
+    expected = mask * inputs["warped_cloth"] + (1 - mask) * rendered
+    np.testing.assert_allclose(out["tryon"], expected, atol=1e-6)
+    # The same weights without the switch composite the whole warped cloth.
+    plain = build_texture_translator(tiny_config)
+    plain.set_weights(model.get_weights())
+    plain_out = plain({k: v for k, v in inputs.items() if k != "warped_mask"})
+    gated_out = model(inputs)
+    assert plain_out["composition_mask"].numpy()[:, h // 2 :].min() > 0
+    np.testing.assert_allclose(plain_out["rendered_person"], gated_out["rendered_person"], atol=1e-5)
+    np.testing.assert_allclose(
+        plain_out["composition_mask"].numpy() * inputs["warped_mask"], gated_out["composition_mask"], atol=1e-6
+    )
+
+
+def test_sievenet_passes_the_fine_warp_mask_to_a_composite_within_warp(tiny_config):
+    config = override(tiny_config, ["texture.composite_within_warp=true"])
+    model = build_sievenet(config)
+    inputs = random_inputs(model)
+    inputs["cloth_mask"] = (inputs["cloth_mask"] > 0).astype(np.float32)
+    out = model(inputs)
+    warped = out["warped_mask_fine"].numpy()
+    # composition_mask = sigmoid(...) * warped mask: zero where the warp put no garment.
+    assert np.all(out["composition_mask"].numpy()[warped == 0] == 0)
+    assert np.all(out["composition_mask"].numpy() <= warped + 1e-6)
 
 
 def test_sievenet_composition(tiny_config, tmp_path):
