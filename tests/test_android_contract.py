@@ -29,6 +29,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CORE = ROOT / "android_demo" / "core"
 CONTRACT_NAMES_KT = CORE / "src/main/kotlin/com/sievenet/tryon/core/ContractNames.kt"
 FIXTURE = CORE / "src/test/resources/model_contract_tiny.json"
+# The same contract plus the exporter's graphs.photo (PhotoPathTest, PhotoOverlayTest).
+PHOTO_FIXTURE = CORE / "src/test/resources/model_contract_tiny_photo.json"
 SAMPLES_INDEX = ROOT / "android_demo/app/src/main/assets/samples/index.json"
 
 
@@ -255,6 +257,23 @@ def test_kotlin_fixture_agrees_with_the_exporter():
             theirs = _label_set(exported, tensor["label_set"])
             assert ours is not None and theirs is not None, tensor["name"]
             assert len(ours["names"]) == len(theirs["names"]), tensor["name"]
+
+
+def test_kotlin_photo_fixture_agrees_with_the_exporter():
+    """The photo fixture is the tiny fixture plus the graphs.photo the exporter writes."""
+    from sievenet_tf.export import photo_model
+    from sievenet_tf.export.contract import build_contract
+
+    files = {"saved_model": photo_model.SAVED_MODEL_DIR}
+    files.update({q: photo_model.file_name(q) for q in ("fp32", "fp16", "dynamic", "int8")})
+    exported = json.loads(json.dumps(build_contract(
+        get_preset("tiny"), parse_layout="viton", photo={"files": files, "cloth_mask": "learned"}
+    )))  # fmt: skip
+    fixture = json.loads(PHOTO_FIXTURE.read_text(encoding="utf-8"))
+    assert fixture["graphs"] == exported["graphs"]
+    assert {k: v for k, v in fixture.items() if k != "graphs"} == json.loads(
+        FIXTURE.read_text(encoding="utf-8")
+    )
 
 
 def _samples_label_set_problem(contract: dict) -> str | None:

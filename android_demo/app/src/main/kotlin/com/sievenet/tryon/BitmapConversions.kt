@@ -4,6 +4,7 @@ import android.content.res.AssetManager
 import android.graphics.Bitmap
 import android.graphics.BitmapFactory
 import com.sievenet.tryon.core.ArgbImage
+import com.sievenet.tryon.core.PhotoDecoding
 
 /**
  * Bitmap <-> the core's plain arrays. Everything model-related (resizing,
@@ -36,12 +37,8 @@ fun AssetManager.decodePhoto(path: String, targetWidth: Int, targetHeight: Int):
     val bounds = BitmapFactory.Options().apply { inJustDecodeBounds = true }
     open(path).use { BitmapFactory.decodeStream(it, null, bounds) }
     require(bounds.outWidth > 0 && bounds.outHeight > 0) { "$path is not an image Android can decode" }
-    var sampleSize = 1
-    while (bounds.outWidth / (sampleSize * 2) >= targetWidth && bounds.outHeight / (sampleSize * 2) >= targetHeight) {
-        sampleSize *= 2
-    }
     val options = BitmapFactory.Options().apply {
-        inSampleSize = sampleSize
+        inSampleSize = PhotoDecoding.sampleSize(bounds.outWidth, bounds.outHeight, targetWidth, targetHeight)
         inPreferredConfig = Bitmap.Config.ARGB_8888
         inScaled = false
     }

@@ -36,6 +36,7 @@ import androidx.compose.ui.graphics.FilterQuality
 import androidx.compose.ui.graphics.ImageBitmap
 import androidx.compose.ui.layout.ContentScale
 import androidx.compose.ui.unit.dp
+import com.sievenet.tryon.Mode
 import com.sievenet.tryon.NamedImage
 import com.sievenet.tryon.SampleItem
 import com.sievenet.tryon.TryOnHelper
@@ -44,19 +45,23 @@ import com.sievenet.tryon.UiState
 import java.util.Locale
 
 /**
- * The one screen: pick a person and a garment, choose how to run the model,
- * tap "Try on", see the result, the intermediates and the latency.
+ * The one screen, with two paths: "Samples" (pick a bundled person and garment,
+ * whose parse and pose ship with them) and "Your photo" (a person photo from the
+ * gallery or the camera, run through the export's photo graph). Both share the
+ * run settings and show the result, the intermediates and the latency.
  */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun TryOnScreen(
     uiState: UiState,
+    onMode: (Mode) -> Unit,
     onSelectPerson: (String) -> Unit,
     onSelectGarment: (String) -> Unit,
     onAccelerator: (TryOnHelper.Accelerator) -> Unit,
     onThreads: (Int) -> Unit,
     onVariant: (String) -> Unit,
     onTryOn: () -> Unit,
+    photoActions: PhotoActions,
     onErrorShown: () -> Unit
 ) {
     Scaffold(topBar = { TopAppBar(title = { Text("SieveNet try-on") }) }) { padding ->
@@ -69,26 +74,56 @@ fun TryOnScreen(
         ) {
             uiState.errorMessage?.let { ErrorCard(it, onErrorShown) }
             ModelLine(uiState)
-            SectionTitle("Person")
-            SamplePicker(uiState.persons, uiState.selectedPersonId, onSelectPerson)
-            SectionTitle("Garment")
-            SamplePicker(uiState.garments, uiState.selectedGarmentId, onSelectGarment)
-            SettingsPanel(uiState, onAccelerator, onThreads, onVariant)
-            Row(verticalAlignment = Alignment.CenterVertically) {
-                Button(onClick = onTryOn, enabled = uiState.canTryOn) { Text("Try on") }
-                if (uiState.isRunning || uiState.isLoadingModel) {
-                    Spacer(Modifier.width(16.dp))
-                    CircularProgressIndicator(modifier = Modifier.size(24.dp))
+            ModeSwitch(uiState.mode, onMode)
+            when (uiState.mode) {
+                Mode.SAMPLES -> {
+                    SectionTitle("Person")
+                    SamplePicker(uiState.persons, uiState.selectedPersonId, onSelectPerson)
+                    SectionTitle("Garment")
+                    SamplePicker(uiState.garments, uiState.selectedGarmentId, onSelectGarment)
+                    SettingsPanel(uiState, onAccelerator, onThreads, onVariant)
+                    TryOnRow(onTryOn, uiState.canTryOn, uiState.isRunning || uiState.isLoadingModel)
+                    uiState.result?.let { ResultPanel(it) }
+                }
+                Mode.YOUR_PHOTO -> {
+                    YourPhotoInputs(uiState, photoActions)
+                    if (uiState.photo.unavailableMessage == null) {
+                        SettingsPanel(uiState, onAccelerator, onThreads, onVariant)
+                        TryOnRow(
+                            photoActions.onTryOn,
+                            uiState.canTryOnPhoto,
+                            uiState.photo.isRunning || uiState.photo.isDecoding || uiState.isLoadingModel
+                        )
+                        uiState.photo.result?.let { PhotoResultPanel(it) }
+                    }
                 }
             }
-            uiState.result?.let { ResultPanel(it) }
             Spacer(Modifier.height(24.dp))
         }
     }
 }
 
 @Composable
-private fun SectionTitle(text: String) {
+private fun ModeSwitch(mode: Mode, onMode: (Mode) -> Unit) {
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        FilterChip(selected = mode == Mode.SAMPLES, onClick = { onMode(Mode.SAMPLES) }, label = { Text("Samples") })
+        FilterChip(selected = mode == Mode.YOUR_PHOTO, onClick = { onMode(Mode.YOUR_PHOTO) }, label = { Text("Your photo") })
+    }
+}
+
+@Composable
+private fun TryOnRow(onTryOn: () -> Unit, enabled: Boolean, busy: Boolean) {
+    Row(verticalAlignment = Alignment.CenterVertically) {
+        Button(onClick = onTryOn, enabled = enabled) { Text("Try on") }
+        if (busy) {
+            Spacer(Modifier.width(16.dp))
+            CircularProgressIndicator(modifier = Modifier.size(24.dp))
+        }
+    }
+}
+
+@Composable
+internal fun SectionTitle(text: String) {
     Text(text, style = MaterialTheme.typography.titleMedium)
 }
 
@@ -116,7 +151,7 @@ private fun ErrorCard(message: String, onDismiss: () -> Unit) {
 }
 
 @Composable
-private fun SamplePicker(items: List<SampleItem>, selectedId: String?, onSelect: (String) -> Unit) {
+internal fun SamplePicker(items: List<SampleItem>, selectedId: String?, onSelect: (String) -> Unit) {
     if (items.isEmpty()) {
         Text("No samples in assets/samples (android_demo/tools/make_samples.py writes them).")
         return
@@ -196,7 +231,7 @@ private fun ResultPanel(result: TryOnUi) {
 }
 
 @Composable
-private fun Intermediate(image: NamedImage) {
+internal fun Intermediate(image: NamedImage) {
     Column(Modifier.width(120.dp)) {
         PixelImage(image.image, image.name, Modifier.fillMaxWidth())
         // Contract names, e.g. warped_cloth_fine -> "warped cloth fine".
@@ -206,7 +241,7 @@ private fun Intermediate(image: NamedImage) {
 
 /** Small model-resolution images drawn large without blurring. */
 @Composable
-private fun PixelImage(bitmap: ImageBitmap, description: String, modifier: Modifier = Modifier) {
+internal fun PixelImage(bitmap: ImageBitmap, description: String, modifier: Modifier = Modifier) {
     Image(
         bitmap = bitmap,
         contentDescription = description,
@@ -216,4 +251,4 @@ private fun PixelImage(bitmap: ImageBitmap, description: String, modifier: Modif
     )
 }
 
-private fun ms(value: Double) = String.format(Locale.US, "%.1f", value)
+internal fun ms(value: Double) = String.format(Locale.US, "%.1f", value)

@@ -83,8 +83,9 @@ enum class ResizeMethod { NEAREST, BILINEAR }
  * Resizing of row-major, channels-last arrays; [fitBilinear] and [fitNearest]
  * add the aspect-preserving fit of [Fit].
  *
- * Conventions are OpenCV's, which the Python data pipeline uses, so an image
- * resized here matches one resized in training:
+ * Conventions are OpenCV's `cv2.resize`. The Python readers use Pillow, which
+ * agrees within one level (8-bit rounding) when enlarging and low-passes when
+ * shrinking; [PilResize] is Pillow's filter, bit-exact, used by the photo path:
  * - bilinear (`cv2.INTER_LINEAR`): pixel centres at half-integers,
  *   `src = (dst + 0.5) * (srcSize / dstSize) - 0.5`, clamped to the edge;
  * - nearest (`cv2.INTER_NEAREST`): `src = floor(dst * srcSize / dstSize)`.

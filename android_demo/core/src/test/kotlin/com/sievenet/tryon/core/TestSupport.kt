@@ -16,6 +16,16 @@ object TestSupport {
     fun fixture(): ModelContract = ModelContract.parse(fixtureText())
 
     /**
+     * The same contract with the photo graph the exporter describes for the tiny
+     * preset (`build_contract(..., photo=...)`: graphs.photo, min_keypoints 8).
+     */
+    fun photoFixture(): ModelContract {
+        val stream = TestSupport::class.java.getResourceAsStream("/model_contract_tiny_photo.json")
+            ?: throw IllegalStateException("model_contract_tiny_photo.json is not on the test classpath")
+        return ModelContract.parse(stream.bufferedReader().use { it.readText() })
+    }
+
+    /**
      * The app's bundled samples: -Dsievenet.samples=DIR, else the path relative to
      * the core module (Gradle and run_jvm_tests.sh both run from android_demo/core).
      */
