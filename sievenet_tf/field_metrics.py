@@ -181,7 +181,7 @@ class FidInception:
         self.batch_size, self.device = batch_size, torch.device(device)
         blocks = [fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[self.DIMS]]  # pool3
         if weights == DOWNLOAD:
-            source = "downloaded by pytorch-fid"
+            source = f"{file_name} downloaded by pytorch-fid"
             model = fid_inception.InceptionV3(blocks)
         else:
             what = "FID Inception weights"
@@ -201,9 +201,7 @@ class FidInception:
                         f"{what} {path} do not fit pytorch-fid's InceptionV3: {summary[:300]}"
                     ) from e
         self.model = model.to(self.device).eval()
-        self.description = (
-            f"pytorch-fid {_version('pytorch-fid')} InceptionV3 pool3 ({file_name}, {source})"
-        )
+        self.description = f"pytorch-fid {_version('pytorch-fid')} InceptionV3 pool3 ({source})"
 
     def __call__(self, images) -> np.ndarray:
         """(B, H, W, 3) images in [-1, 1] -> float64 (B, 2048) features."""

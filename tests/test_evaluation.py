@@ -220,3 +220,29 @@ def test_one_notice_line_when_fid_and_lpips_are_not_computed(run_dir, dataset, t
     assert len(notices) == 1, lines
     assert "FID" in notices[0] and "LPIPS" in notices[0] and "not computed" in notices[0]
     assert results["metrics"]["fid"] is None and results["metrics"]["lpips"] is None
+
+
+def test_documented_evaluate_commands_parse_and_fid_commands_read_the_written_folders():
+    import pathlib
+    import re
+    import shlex
+
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    evaluate_commands = fid_commands = 0
+    for name in ("README.md", "docs/evaluation.md"):
+        text = (repo / name).read_text(encoding="utf-8")
+        for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+            written = set()
+            for line in block.replace("\\\n", " ").splitlines():
+                words = shlex.split(line, comments=True)
+                if words[:2] == ["python", "training/evaluate.py"]:
+                    args = evaluation.build_parser().parse_args(words[2:])  # SystemExit if misspelt
+                    evaluate_commands += 1
+                    if args.write_images is not None:
+                        written.add(str(args.write_images))
+                elif words[:3] == ["python", "-m", "pytorch_fid"]:
+                    fid_commands += 1
+                    tryon, real = words[3:5]
+                    folder = tryon.removesuffix("/tryon")
+                    assert folder in written and real == f"{folder}/real", (name, line)
+    assert evaluate_commands >= 6 and fid_commands >= 3
