@@ -465,8 +465,11 @@ class _Collected:
                 )
         if self.inception is not None:
             self.fake_features.append(self.inception(tryon))
-            first = [i for i, name in enumerate(batch[keys.PERSON_NAME]) if name not in self.real_seen]
-            self.real_seen.update(batch[keys.PERSON_NAME][first])
+            first = []  # the batch's persons not seen before (a person may be in several pairs)
+            for i, name in enumerate(batch[keys.PERSON_NAME]):
+                if name not in self.real_seen:
+                    self.real_seen.add(name)
+                    first.append(i)
             if first:
                 self.real_features.append(self.inception(person[first]))
         if self.count < self.grid_rows:

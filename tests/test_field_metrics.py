@@ -7,6 +7,7 @@ torch skip when the optional extra (``pip install -e .[metrics]``) is absent.
 """
 
 import csv
+import shutil
 import subprocess
 import sys
 import warnings
@@ -225,13 +226,22 @@ def test_evaluation_reports_lpips_per_pair_and_fid_of_the_unpaired_set(
         tmp_path / "paired" / "metrics.md"
     ).read_text()
 
+    # Unpaired, on a copy whose pairs file has two persons in two pairs each (one of
+    # them twice in a batch of 3): the real set holds each person once.
+    data = tmp_path / "data"
+    shutil.copytree(eval_dataset, data)
+    pairs = [line.split() for line in (data / "test_pairs.txt").read_text().splitlines() if line]
+    pairs = [pairs[0], [pairs[0][0], pairs[7][1]], *pairs[1:], [pairs[1][0], pairs[6][1]]]
+    (data / "test_pairs.txt").write_text("".join(f"{p} {c}\n" for p, c in pairs))
     images = tmp_path / "images"
-    unpaired = evaluate_run(eval_run_dir, eval_dataset, pairs="unpaired", out_dir=tmp_path / "unpaired",
-                            fid_weights=fid_weights, lpips_weights=lpips_weights,
+    unpaired = evaluate_run(eval_run_dir, data, pairs="unpaired", out_dir=tmp_path / "unpaired",
+                            batch_size=3, fid_weights=fid_weights, lpips_weights=lpips_weights,
                             write_images=images, log=_quiet)  # fmt: skip
+    assert (unpaired["images"]["tryon"], unpaired["images"]["real"]) == (EVAL_NUM_TEST + 2, EVAL_NUM_TEST)
     metrics = unpaired["metrics"]
     assert metrics["lpips"] is None and metrics["lpips_note"] == evaluation.LPIPS_UNPAIRED
-    assert metrics["fid"] > 0 and "unpaired try-ons" in metrics["fid_note"]
+    assert metrics["fid"] > 0
+    assert f"on {EVAL_NUM_TEST + 2} unpaired try-ons vs {EVAL_NUM_TEST} person photos" in metrics["fid_note"]
     # The in-memory FID is the FID of the written folders read by pytorch-fid's reader.
     features = field_metrics.FidInception(fid_weights)
     activations = [
