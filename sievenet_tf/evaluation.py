@@ -15,9 +15,9 @@ data give the same numbers) and writes into ``out_dir``
 
 Metric protocols are in :mod:`sievenet_tf.metrics` and ``docs/evaluation.md``. FID
 and LPIPS come from the field's reference packages (pytorch-fid, lpips) through
-:mod:`sievenet_tf.field_metrics`, an optional extra (``pip install -e .[metrics]``)
-that is imported only when weights are given, so this module never loads torch
-otherwise.
+:mod:`sievenet_tf.field_metrics`, which needs an optional extra
+(``pip install -e .[metrics]``) and imports torch only when FID or LPIPS weights
+are given: an evaluation without them never loads torch.
 
 Example:
     >>> from sievenet_tf.evaluation import evaluate_run
@@ -521,7 +521,7 @@ def _fid(collected, inception, note, backend, pairs) -> dict:
         else "the paper's protocol is unpaired try-ons vs the test person photos"
         + (" (these are paired try-ons)" if pairs == "paired" else "")
     )  # fmt: skip
-    result["fid"] = M.frechet_distance(*M.feature_statistics(fake), *M.feature_statistics(real))
+    result["fid"] = M.frechet_distance_of_features(fake, real)
     result["fid_note"] = (
         f"{inception.description} on {len(fake)} {pairs} try-ons vs {len(real)} person photos, "
         f"8-bit images; {caveat}; FID is biased upward for small N (rank-deficient covariance "

@@ -7,8 +7,8 @@ Published try-on numbers (CP-VTON, SieveNet, VITON-HD, ...) take FID from
 wraps both packages, so the numbers are theirs:
 
 * :class:`FidInception` — ``pytorch_fid.inception.InceptionV3`` pool3 features
-  (2048-d); the distance is :func:`sievenet_tf.metrics.frechet_distance`, the same
-  formula as ``pytorch_fid.fid_score.calculate_frechet_distance`` (tested equal)
+  (2048-d); the distance is :func:`sievenet_tf.metrics.frechet_distance_of_features`,
+  the formula of ``pytorch_fid.fid_score.calculate_frechet_distance`` (tested equal)
   without its complex round-off on rank-deficient covariances;
 * :class:`LpipsDistance` — ``lpips.LPIPS`` (version 0.1) per image pair.
 

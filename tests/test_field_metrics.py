@@ -87,19 +87,15 @@ def _images(seed, count=6, size=EVAL_IMAGE_SIZE, low=-1.0, high=1.0):
     return rng.uniform(low, high, (count, *size, 3)).astype(np.float32)
 
 
-def _fid(features, a, b):
-    return M.frechet_distance(*M.feature_statistics(features(a)), *M.feature_statistics(features(b)))
-
-
 def test_fid_is_zero_for_identical_sets_and_positive_for_different_ones(fid_weights):
     features = field_metrics.FidInception(fid_weights.parent, batch_size=4)  # a folder works too
     a, b = _images(0), _images(1, low=-1.0, high=0.0)  # b: darker images
     values = features(a)
     assert values.shape == (6, 2048) and values.dtype == np.float64 and np.all(np.isfinite(values))
     np.testing.assert_allclose(features(a[:4]), values[:4], rtol=1e-5, atol=1e-6)  # batch-independent
-    different = _fid(features, a, b)
+    different = M.frechet_distance_of_features(values, features(b))
     assert different > 0
-    assert abs(_fid(features, a, a)) < 1e-6 * different
+    assert abs(M.frechet_distance_of_features(values, features(a))) < 1e-6 * different
     assert "pytorch-fid" in features.description and str(fid_weights) in features.description
 
 
@@ -110,7 +106,7 @@ def test_frechet_distance_equals_pytorch_fid():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(300, 12))
     b = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12)) * 0.5 + 0.3
-    ours = M.frechet_distance(*M.feature_statistics(a), *M.feature_statistics(b))
+    ours = M.frechet_distance_of_features(a, b)
     reference = calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0),
                                            np.cov(b, rowvar=False))  # fmt: skip
     assert ours == pytest.approx(reference, rel=1e-9)
@@ -249,8 +245,7 @@ def test_evaluation_reports_lpips_per_pair_and_fid_of_the_unpaired_set(
                         batch_size=8, dims=2048, device="cpu", num_workers=0)
         for folder in ("tryon", "real")
     ]  # fmt: skip
-    from_files = M.frechet_distance(*M.feature_statistics(activations[0]),
-                                    *M.feature_statistics(activations[1]))  # fmt: skip
+    from_files = M.frechet_distance_of_features(*activations)
     assert metrics["fid"] == pytest.approx(from_files, rel=1e-4, abs=1e-6)
 
 
