@@ -36,6 +36,17 @@ setup(
             # browser is downloaded (web_demo/tools/browser.py).
             "playwright>=1.49,<2",
         ],
+        # FID and LPIPS as papers compute them (sievenet_tf/field_metrics.py); ~5.6 GB.
+        "metrics": [
+            # The runtime of the two reference packages; the pair tested together.
+            "torch>=2.14,<2.15",
+            # lpips' AlexNet/VGG16 backbones; pytorch-fid builds its Inception from it.
+            "torchvision>=0.29,<0.30",
+            # FID: the TF FID Inception graph (pt_inception-2015-12-05) ported to PyTorch.
+            "pytorch-fid>=0.3,<0.4",
+            # LPIPS v0.1 (Zhang et al. 2018); its learned linear heads ship in the package.
+            "lpips>=0.1.4,<0.2",
+        ],
     },
     entry_points={
         "console_scripts": [

@@ -7,11 +7,17 @@ data give the same numbers) and writes into ``out_dir``
 
 * ``metrics.json`` — the numbers (see :func:`evaluate_run` for the keys),
 * ``metrics.md`` — the same as markdown tables,
-* ``per_example.csv`` — per-pair SSIM / PSNR / warp numbers (paired mode),
+* ``per_example.csv`` — per-pair SSIM / PSNR / LPIPS / warp numbers (paired mode),
 * ``grid.png`` — person | cloth | warped cloth | expected segmentation |
-  try-on | target, one row per example (the first ``grid_rows``).
+  try-on | target, one row per example (the first ``grid_rows``),
+* with ``write_images``: the try-ons and person photos as PNG files in the layout
+  FID tools read (:mod:`sievenet_tf.fid_images`).
 
-Metric protocols are in :mod:`sievenet_tf.metrics` and ``docs/evaluation.md``.
+Metric protocols are in :mod:`sievenet_tf.metrics` and ``docs/evaluation.md``. FID
+and LPIPS come from the field's reference packages (pytorch-fid, lpips) through
+:mod:`sievenet_tf.field_metrics`, which needs an optional extra
+(``pip install -e .[metrics]``) and imports torch only when FID or LPIPS weights
+are given: an evaluation without them never loads torch.
 
 Example:
     >>> from sievenet_tf.evaluation import evaluate_run
@@ -26,7 +32,9 @@ from sievenet_tf.cli_util import positive_int, run_main  # first: quiets TensorF
 # isort: on
 
 import argparse
+import contextlib
 import csv
+import io
 import math
 import time
 from pathlib import Path
@@ -39,23 +47,26 @@ from sievenet_tf import metrics as M
 from sievenet_tf.analyzer_metrics import AnalyzerMetrics, analyzer_markdown
 from sievenet_tf.data import layouts, pipeline
 from sievenet_tf.data.default_dataset import synthetic_root
+from sievenet_tf.fid_images import FidImageWriter
 from sievenet_tf.labels import MODEL_CLASS_NAMES
 from sievenet_tf.layers.priors import build_priors, priors_options
 from sievenet_tf.run import Run
 from sievenet_tf.visualization import save_png, tryon_grid
 
 MODEL_INPUTS = (keys.CLOTH, keys.CLOTH_MASK, keys.PRIORS, keys.TEXTURE_PRIORS)
-LPIPS_NOTE = (
-    "LPIPS not available: it needs the learned linear heads of Zhang et al. 2018 on "
-    "torchvision's AlexNet/VGG16 features; neither ships with Keras (Keras' VGG16 is "
-    "the Caffe-trained network the heads were not fitted to), so no LPIPS is reported"
+FID_BACKENDS = ("pytorch-fid", "keras")
+LPIPS_NETS = ("alex", "vgg")  # = field_metrics.LPIPS_NETS (that module is imported lazily)
+KERAS_FID_CAVEAT = (
+    "NOT comparable with published FID: Keras' ImageNet InceptionV3 is not the TF FID "
+    "graph that pytorch-fid ports and papers use; compare runs only with this backend"
 )
 UNPAIRED_NOTE = (
     "unpaired: each person wears another garment, so there is no ground-truth image, "
-    "garment region or segmentation; SSIM, PSNR, warp L1/IoU and mIoU are not computed. "
-    "FID (a distribution distance, the paper's unpaired metric) is computed when "
-    "Inception weights are available"
+    "garment region or segmentation; SSIM, PSNR, LPIPS, warp L1/IoU and mIoU are not "
+    "computed. FID (a distribution distance, the paper's unpaired metric) is computed when "
+    "the metrics extra and Inception weights are available"
 )
+LPIPS_UNPAIRED = "LPIPS not computed: unpaired try-ons have no ground-truth image"
 # Metric key -> (label, better direction, protocol) for metrics.md; order = table order.
 METRIC_ROWS = {
     "ssim": (
@@ -64,8 +75,8 @@ METRIC_ROWS = {
         "Gaussian 11x11, σ 1.5, K1 0.01, K2 0.03, [0, 1], valid region",
     ),
     "psnr": ("PSNR dB (try-on vs person)", "↑", "data range 1, per image, averaged"),
-    "fid": ("FID (try-ons vs persons)", "↓", "Keras InceptionV3 avg-pool, 299x299"),
-    "lpips": ("LPIPS", "↓", "not available"),
+    "fid": ("FID (try-ons vs persons)", "↓", "pytorch-fid InceptionV3 pool3, 299x299, 8-bit"),
+    "lpips": ("LPIPS (try-on vs person)", "↓", "lpips v0.1 on [-1, 1], 8-bit, per image"),
     "warp_l1_coarse": ("warp L1 coarse (vs cloth_worn)", "↓", "mean |I_stn^0 − I_gt| on [0, 1]"),
     "warp_l1_fine": ("warp L1 fine (vs cloth_worn)", "↓", "mean |I_stn^1 − I_gt| on [0, 1]"),
     "warp_iou_coarse": (
@@ -92,14 +103,93 @@ class EvaluationError(ValueError):
 # ----------------------------------------------------------------- loading
 
 
-def fid_features(inception_weights, log=print):
-    """An :class:`~sievenet_tf.metrics.InceptionFeatures` or ``(None, note)``."""
-    try:
-        return M.InceptionFeatures(inception_weights), None
-    except M.FeaturesUnavailable as e:
-        note = f"FID not computed: {e}"
-        log(f"notice: {note}")
-        return None, note
+def fid_features(backend: str = "pytorch-fid", weights=None):
+    """The Inception feature extractor for FID: ``(features, None)`` or ``(None, note)``.
+
+    Args:
+        backend: "pytorch-fid" (:class:`~sievenet_tf.field_metrics.FidInception`,
+            the network published FIDs use) or "keras"
+            (:class:`~sievenet_tf.metrics.InceptionFeatures`, not comparable with
+            published FID).
+        weights: pytorch-fid: its ``pt_inception-2015-12-05-6726825d.pth``, a folder
+            holding it, or "download"; keras: a no-top ``.h5`` file or "imagenet"
+            ("download" means "imagenet"). None: no FID, with a note.
+
+    Returns:
+        ``(features, None)``: ``features(images)`` maps (B, H, W, 3) [-1, 1] images to
+        (B, 2048) and has a ``description``; or ``(None, "FID not computed: ...")``
+        when the extra or the weights are missing.
+
+    Raises:
+        EvaluationError: an unknown backend.
+        sievenet_tf.field_metrics.WeightsError: a pytorch-fid weights path that
+            cannot be used (one line naming the file).
+    """
+    if backend not in FID_BACKENDS:
+        raise EvaluationError(f"fid_backend must be one of {FID_BACKENDS}, got {backend!r}")
+    if backend == "keras":
+        weights = "imagenet" if weights == "download" else weights
+        try:
+            features = M.InceptionFeatures(weights)
+        except M.FeaturesUnavailable as e:
+            return None, f"FID not computed: {e}"
+        features.description = f"Keras InceptionV3 avg-pool ({weights})"
+        return features, None
+    from sievenet_tf import field_metrics
+
+    reason = field_metrics.unavailable_reason()
+    if reason is None and weights is None:
+        reason = (
+            "no Inception weights given (--fid-weights: pytorch-fid's "
+            "pt_inception-2015-12-05-6726825d.pth, a folder holding it, or 'download')"
+        )
+    if reason is not None:
+        return None, f"FID not computed: {reason}"
+    return field_metrics.FidInception(weights), None
+
+
+def lpips_distance(weights=None, net: str = "alex"):
+    """The LPIPS metric: ``(distance, None)`` or ``(None, note)``.
+
+    Args:
+        weights: the backbone (and optionally heads) for
+            :class:`~sievenet_tf.field_metrics.LpipsDistance`: a file, a folder, or
+            "download". None: no LPIPS, with a note.
+        net: "alex" or "vgg".
+
+    Returns:
+        ``(distance, None)``: ``distance(a, b)`` maps two (B, H, W, 3) [-1, 1] batches
+        to (B,) and has a ``description``; or ``(None, "LPIPS not computed: ...")``.
+
+    Raises:
+        EvaluationError: an unknown ``net``.
+        sievenet_tf.field_metrics.WeightsError: a weights path that cannot be used.
+    """
+    if net not in LPIPS_NETS:
+        raise EvaluationError(f"lpips_net must be one of {LPIPS_NETS}, got {net!r}")
+    from sievenet_tf import field_metrics
+
+    reason = field_metrics.unavailable_reason()
+    if reason is None and weights is None:
+        reason = (
+            f"no LPIPS backbone weights given (--lpips-weights: torchvision's "
+            f"{'alexnet-owt-7be5be79.pth' if net == 'alex' else 'vgg16-397923af.pth'}, "
+            "a folder holding it, or 'download'; the heads ship with lpips)"
+        )
+    if reason is not None:
+        return None, f"LPIPS not computed: {reason}"
+    return field_metrics.LpipsDistance(weights, net=net), None
+
+
+def _notice(notes) -> str | None:
+    """One notice line for the metrics that are not computed (None when all are)."""
+    notes = [n for n in notes if n]
+    if not notes:
+        return None
+    prefixes = [n.split(" not computed: ", 1) for n in notes]
+    if len(notes) > 1 and all(len(p) == 2 for p in prefixes) and len({p[1] for p in prefixes}) == 1:
+        return f"notice: {' and '.join(p[0] for p in prefixes)} not computed: {prefixes[0][1]}"
+    return "notice: " + "; ".join(notes)
 
 
 # ------------------------------------------------------------------ running
@@ -113,18 +203,23 @@ def evaluate_run(
     batch_size: int = 8,
     max_examples: int | None = None,
     out_dir=None,
-    inception_weights: str | None = None,
+    fid_weights=None,
     grid_rows: int = 8,
     log=print,
     priors: str = "dataset",
     analyzer_only: bool = False,
     perturb: bool = False,
+    fid_backend: str = "pytorch-fid",
+    lpips_weights=None,
+    lpips_net: str = "alex",
+    write_images=None,
 ) -> dict:
     """Evaluate ``RUN_DIR/sievenet.keras`` on a split and write the report files.
 
     Paired mode (each test person with their own garment) compares the try-on
-    with the person photo and the warps with the garment as worn. Unpaired mode
-    has no ground truth: only FID (if available) and the grid.
+    with the person photo (SSIM, PSNR, LPIPS) and the warps with the garment as
+    worn. Unpaired mode has no ground truth: only FID (if available) and the grid;
+    the paper's FID is the unpaired one.
 
     Args:
         run_dir: a run directory with ``config.json`` and ``sievenet.keras``.
@@ -134,8 +229,8 @@ def evaluate_run(
         batch_size: inference batch size (does not change the numbers).
         max_examples: evaluate only the first N pairs (file order).
         out_dir: where the files go (default ``RUN_DIR/eval_<split>_<pairs>``).
-        inception_weights: local Inception-v3 (no top) weights file or
-            "imagenet" for FID; None skips FID with a note.
+        fid_weights: Inception weights for FID (see :func:`fid_features`); None
+            skips FID with a notice and a note.
         grid_rows: examples in ``grid.png``.
         log: prints one line for the user.
         priors: "dataset" (the dataset's parse, keypoints and cloth mask) or
@@ -147,19 +242,30 @@ def evaluate_run(
         perturb: with ``analyzer_only``, move and recolour each person photo (and its
             labels) with the training augmentation of ``analyzer_training``, seeded: a
             proxy for framings and colours that studio photos do not have.
+        fid_backend: "pytorch-fid" (default; comparable with papers) or "keras"
+            (not comparable with published FID).
+        lpips_weights: LPIPS backbone weights (see :func:`lpips_distance`); None
+            skips LPIPS with a notice and a note. Paired mode only.
+        lpips_net: LPIPS backbone, "alex" or "vgg".
+        write_images: a folder: write ``tryon/<person>_<cloth>.png`` and
+            ``real/<person>.png`` of the evaluated pairs for FID tools
+            (:class:`~sievenet_tf.fid_images.FidImageWriter`; ``pairs="unpaired"``
+            gives the paper's protocol).
 
     Returns:
         The content of ``metrics.json``: ``run``, ``data``, ``split``, ``pairs``,
         ``num_examples``, ``model`` (name, warp fine stage, texture conditioning),
         ``metrics`` (keys of :data:`METRIC_ROWS`, each a float or None, plus
-        ``fid_note`` / ``lpips_note``), ``segmentation_iou_per_class`` (class name ->
-        IoU or None when absent), ``notes``, ``priors``, and ``analyzer`` with
-        predicted priors.
+        ``fid_note`` / ``lpips_note`` and ``fid_backend``), ``segmentation_iou_per_class``
+        (class name -> IoU or None when absent), ``notes``, ``priors``, ``analyzer``
+        with predicted priors, and ``images`` (folders, counts, the FID command)
+        with ``write_images``.
 
     Raises:
         sievenet_tf.run.RunError: missing run, config or stage model.
         EvaluationError: bad arguments, or no examples to evaluate.
         DataError: a missing or malformed dataset.
+        sievenet_tf.field_metrics.WeightsError: FID or LPIPS weights that cannot be used.
     """
     if pairs not in layouts.PAIRS:
         raise EvaluationError(f"pairs must be one of {layouts.PAIRS}, got {pairs!r}")
@@ -172,6 +278,12 @@ def evaluate_run(
     predicted_priors = priors == "predicted" or analyzer_only
     if perturb and not analyzer_only:
         raise EvaluationError("perturb needs analyzer_only (the try-on targets would not move)")
+    if write_images is not None and analyzer_only:
+        raise EvaluationError("write_images needs try-ons; it cannot be used with analyzer_only")
+    if fid_backend not in FID_BACKENDS:
+        raise EvaluationError(f"fid_backend must be one of {FID_BACKENDS}, got {fid_backend!r}")
+    if lpips_net not in LPIPS_NETS:
+        raise EvaluationError(f"lpips_net must be one of {LPIPS_NETS}, got {lpips_net!r}")
     run = Run(run_dir)
     run_dir = run.directory
     config = run.config
@@ -183,6 +295,14 @@ def evaluate_run(
     dataset = pipeline.make_dataset(
         data_root, config, split, pairs, batch_size=batch_size, shuffle=False
     )
+    paired = pairs == "paired"
+    inception = lpips = fid_note = lpips_note = None
+    if not analyzer_only:  # bad weights fail here, before the model load
+        inception, fid_note = fid_features(fid_backend, fid_weights)
+        lpips, lpips_note = lpips_distance(lpips_weights, lpips_net) if paired else (None, LPIPS_UNPAIRED)
+        notice = _notice([fid_note, lpips_note if paired else None])
+        if notice:
+            log(notice)
     model = None if analyzer_only else run.load_sievenet()
     analyze = analyzer_metrics = None
     perturbation = _perturbation(config) if perturb else None
@@ -194,14 +314,16 @@ def evaluate_run(
         else f"eval_{split}_{pairs}" + ("_predicted" if priors == "predicted" else "")
     )  # fmt: skip
     out_dir = Path(out_dir) if out_dir is not None else run_dir / default_name
-    paired = pairs == "paired"
-    inception, fid_note = (None, None) if analyzer_only else fid_features(inception_weights, log)
 
     infer = _compiled_inference(model, dataset)
-    collected = _Collected(config.segmentation.num_classes, paired, inception, grid_rows)
+    collected = _Collected(config.segmentation.num_classes, paired, inception, grid_rows, lpips)
     started = last_log = time.monotonic()
     count = 0
-    with pipeline.data_errors():
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(pipeline.data_errors())
+        writer = None
+        if write_images is not None:
+            writer = stack.enter_context(FidImageWriter(write_images))
         for batch in dataset.as_numpy_iterator():
             if max_examples is not None:
                 take = min(len(batch[keys.PERSON]), max_examples - count)
@@ -215,24 +337,31 @@ def evaluate_run(
                 model_inputs.update(model_priors)
                 model_inputs[keys.CLOTH_MASK] = predicted["cloth_mask"]
             if not analyzer_only:
-                collected.add(batch, {k: v.numpy() for k, v in infer(model_inputs).items()})
+                outputs = {k: v.numpy() for k, v in infer(model_inputs).items()}
+                collected.add(batch, outputs)
+                if writer is not None:
+                    writer.add(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME], outputs["tryon"],
+                               batch[keys.PERSON])  # fmt: skip
             count += len(batch[keys.PERSON])
             if time.monotonic() - last_log > 10:
                 last_log = time.monotonic()
                 log(f"evaluated {count} examples ...")
             if max_examples is not None and count >= max_examples:
                 break
-    if count == 0:
-        raise EvaluationError(f"no {pairs} examples in split {split!r} of {data_root}")
+        if count == 0:  # raised inside: the image writer keeps any earlier folders
+            raise EvaluationError(f"no {pairs} examples in split {split!r} of {data_root}")
     seconds = time.monotonic() - started
     if analyzer_only:
         return _write_analyzer_only(run_dir, data_root, split, count, config,
                                     analyzer_metrics.result(), out_dir, seconds, log)  # fmt: skip
 
     result_metrics, per_class, values = collected.metrics()
-    result_metrics.update(_fid(collected, inception, inception_weights, fid_note))
-    result_metrics["lpips"] = None
-    result_metrics["lpips_note"] = LPIPS_NOTE
+    result_metrics.update(_fid(collected, inception, fid_note, fid_backend, pairs))
+    result_metrics["lpips_note"] = (
+        lpips_note if lpips is None
+        else f"{lpips.description}; try-on vs person photo per pair ({collected.count} pairs), "
+        "8-bit images on [-1, 1]"
+    )  # fmt: skip
     notes = []
     if not paired:
         notes.append(UNPAIRED_NOTE)
@@ -255,6 +384,14 @@ def evaluate_run(
         "notes": notes,
         "priors": priors,
     }
+    if writer is not None:
+        results["images"] = {
+            "directory": str(writer.directory),
+            "pairs": pairs,
+            "tryon": writer.tryon_count,
+            "real": writer.real_count,
+            "fid_command": writer.command(),
+        }
     if analyzer_metrics is not None:
         results["analyzer"] = analyzer_metrics.result()
         notes.append(
@@ -272,6 +409,10 @@ def evaluate_run(
     save_png(out_dir / "grid.png", grid)
     log(f"evaluated {collected.count} {pairs} pairs of {split!r} in {seconds:.1f} s; wrote "
         f"{out_dir}/metrics.json, metrics.md, grid.png")
+    if writer is not None:
+        log(f"wrote {writer.tryon_count} {pairs} try-ons to {writer.directory / 'tryon'} and "
+            f"{writer.real_count} person photos to {writer.directory / 'real'}; FID from the files: "
+            f"{writer.command()}" + ("" if not paired else " (the paper's FID uses --pairs unpaired)"))
     return results
 
 
@@ -293,11 +434,13 @@ def _compiled_inference(model, dataset):
 
 class _Collected:
     """What the evaluation keeps of each batch: per-example metrics, the confusion
-    matrix, Inception features and the first ``grid_rows`` rows of the grid."""
+    matrix, Inception features (each person photo once, as the FID image folders
+    hold it) and the first ``grid_rows`` rows of the grid."""
 
-    def __init__(self, num_classes, paired, inception, grid_rows):
-        self.paired, self.inception, self.grid_rows = paired, inception, grid_rows
-        self.per_example = {name: [] for name in PER_EXAMPLE_METRICS}
+    def __init__(self, num_classes, paired, inception, grid_rows, lpips=None):
+        self.paired, self.inception, self.grid_rows, self.lpips = paired, inception, grid_rows, lpips
+        self.per_example = {name: [] for name in (*PER_EXAMPLE_METRICS, "lpips")}
+        self.real_seen = set()
         self.names = []
         self.confusion = np.zeros((num_classes, num_classes), np.int64)
         self.guided = None
@@ -314,13 +457,21 @@ class _Collected:
         if self.paired:
             for name, value in paired_metrics(batch, outputs).items():
                 self.per_example[name].append(value)
+            if self.lpips is not None:
+                self.per_example["lpips"].append(self.lpips(tryon, person))
             if self.guided:
                 self.confusion += M.confusion_matrix(
                     outputs["expected_segmentation"], batch[keys.SEGMENTATION], len(self.confusion)
                 )
         if self.inception is not None:
             self.fake_features.append(self.inception(tryon))
-            self.real_features.append(self.inception(person))
+            first = []  # the batch's persons not seen before (a person may be in several pairs)
+            for i, name in enumerate(batch[keys.PERSON_NAME]):
+                if name not in self.real_seen:
+                    self.real_seen.add(name)
+                    first.append(i)
+            if first:
+                self.real_features.append(self.inception(person[first]))
         if self.count < self.grid_rows:
             self._add_grid_rows(batch, outputs)
         self.count += len(person)
@@ -352,22 +503,31 @@ class _Collected:
         return result, per_class, values
 
 
-def _fid(collected, inception, inception_weights, note) -> dict:
-    """``fid`` and ``fid_note`` of the collected Inception features."""
+def _fid(collected, inception, note, backend, pairs) -> dict:
+    """``fid``, ``fid_note`` and ``fid_backend`` of the collected Inception features."""
+    result = {"fid": None, "fid_note": note, "fid_backend": backend}
     if inception is None:
-        return {"fid": None, "fid_note": note}
-    count = collected.count
-    if count < 2:
-        return {"fid": None, "fid_note": "FID not computed: needs at least 2 examples"}
-    fake, real = np.concatenate(collected.fake_features), np.concatenate(collected.real_features)
-    return {
-        "fid": M.frechet_distance(*M.feature_statistics(fake), *M.feature_statistics(real)),
-        "fid_note": (
-            f"Keras InceptionV3 ({inception_weights}) on {count} try-ons vs {count} person photos; "
-            "FID is biased upward for small N (rank-deficient covariance below 2048) and Keras' "
-            "weights are not the TF-slim FID graph: compare runs only at equal N with this tool"
-        ),
-    }
+        return result
+    fake = np.concatenate(collected.fake_features)
+    real = np.concatenate(collected.real_features)
+    if min(len(fake), len(real)) < 2:
+        result["fid_note"] = (
+            f"FID not computed: needs at least 2 try-ons and 2 person photos, got {len(fake)} "
+            f"and {len(real)}"
+        )
+        return result
+    caveat = (
+        KERAS_FID_CAVEAT if backend == "keras"
+        else "the paper's protocol is unpaired try-ons vs the test person photos"
+        + (" (these are paired try-ons)" if pairs == "paired" else "")
+    )  # fmt: skip
+    result["fid"] = M.frechet_distance_of_features(fake, real)
+    result["fid_note"] = (
+        f"{inception.description} on {len(fake)} {pairs} try-ons vs {len(real)} person photos, "
+        f"8-bit images; {caveat}; FID is biased upward for small N (rank-deficient covariance "
+        "below 2048 images): compare values only at equal N"
+    )
+    return result
 
 
 def _analysis_function(run, config):
@@ -440,6 +600,7 @@ def _write_analyzer_only(run_dir, data_root, split, count, config, analyzer, out
     return results
 
 
+# Computed by paired_metrics; "lpips" joins them when LPIPS weights are given.
 PER_EXAMPLE_METRICS = (
     "ssim", "psnr", "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
     "identity_warp_l1", "identity_warp_iou",
@@ -485,11 +646,12 @@ def _clean(values):
 
 def _write_per_example(path, names, values):
     columns = [k for k, v in values.items() if v is not None]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["person", "cloth", *columns])
-        for i, (person, cloth) in enumerate(names):
-            writer.writerow([person, cloth, *(f"{values[c][i]:.6f}" for c in columns)])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["person", "cloth", *columns])
+    for i, (person, cloth) in enumerate(names):
+        writer.writerow([person, cloth, *(f"{values[c][i]:.6f}" for c in columns)])
+    atomic.write_text(path, text.getvalue())
 
 
 def format_value(value, digits=4):
@@ -524,6 +686,8 @@ def metrics_markdown(results: dict) -> str:
     ]
     metric_values = results["metrics"]
     for key, (label, direction, protocol) in METRIC_ROWS.items():
+        if key == "fid" and metric_values.get("fid_backend") == "keras":
+            protocol = "Keras InceptionV3 avg-pool, 299x299: **not comparable with published FID**"
         lines.append(f"| {label} | {direction} | {format_value(metric_values.get(key))} | {protocol} |")
     lines += ["", "Image metrics on [0, 1]; warp L1 on [0, 1] (half the [-1, 1] loss value).", ""]
     for note_key in ("fid_note", "lpips_note"):
@@ -537,6 +701,11 @@ def metrics_markdown(results: dict) -> str:
         lines += [f"| {name} | {format_value(value)} |" for name, value in per_class.items()]
         lines.append("")
         lines.append("— : class absent from targets and predictions (not in the mIoU).")
+    if "images" in results:
+        images = results["images"]
+        lines += ["", f"Images for FID tools: {images['tryon']} {images['pairs']} try-ons and "
+                  f"{images['real']} person photos in `{images['directory']}`; "
+                  f"`{images['fid_command']}`."]  # fmt: skip
     if "analyzer" in results:
         lines += ["", f"Priors: {results.get('priors')}.", "", analyzer_markdown(results["analyzer"])]
     return "\n".join(lines) + "\n"
@@ -548,8 +717,9 @@ def metrics_markdown(results: dict) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaluate.py",
-        description="Evaluate a trained SieveNet run: SSIM, PSNR, warp L1/IoU, mIoU (paired), "
-        "FID when Inception weights are available.",
+        description="Evaluate a trained SieveNet run: SSIM, PSNR, LPIPS, warp L1/IoU, mIoU "
+        "(paired), FID (the paper's: --pairs unpaired). LPIPS and FID need the metrics extra "
+        "(pip install -e .[metrics]) and local weights.",
     )
     parser.add_argument(
         "--run", type=Path, required=True, help="run directory (with sievenet.keras)"
@@ -561,9 +731,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=positive_int, default=8)
     parser.add_argument("--max-examples", type=positive_int, help="evaluate only the first N pairs")
     parser.add_argument("--out", type=Path, help="output folder (default RUN/eval_<split>_<pairs>)")
-    parser.add_argument("--inception-weights",
-                        help="Inception-v3 no-top weights for FID: a local file, or 'imagenet' "
-                        "(Keras downloads it); without it FID is skipped with a notice")
+    parser.add_argument("--fid-weights", metavar="PATH|download",
+                        help="Inception weights for FID. pytorch-fid backend: its "
+                        "pt_inception-2015-12-05-6726825d.pth or a folder holding it; 'download' "
+                        "lets pytorch-fid fetch it. keras backend: a no-top .h5 or 'imagenet'. "
+                        "Without it FID is skipped with a notice")  # fmt: skip
+    parser.add_argument("--fid-backend", choices=FID_BACKENDS, default="pytorch-fid",
+                        help="pytorch-fid (default: the network published FIDs use) or keras "
+                        "(Keras' InceptionV3: not comparable with published FID)")  # fmt: skip
+    parser.add_argument("--lpips-weights", metavar="PATH|download",
+                        help="LPIPS backbone: torchvision's alexnet-owt-7be5be79.pth / "
+                        "vgg16-397923af.pth, a full lpips.LPIPS state dict, or a folder holding "
+                        "the torchvision file (and optionally heads alex.pth / vgg.pth); "
+                        "'download' lets torchvision fetch it. The heads ship with lpips. "
+                        "Paired mode; without it LPIPS is skipped with a notice")  # fmt: skip
+    parser.add_argument("--lpips-net", choices=LPIPS_NETS, default="alex",
+                        help="LPIPS backbone (default alex)")
+    parser.add_argument("--write-images", type=Path, metavar="DIR",
+                        help="also write DIR/tryon/<person>_<cloth>.png and DIR/real/<person>.png "
+                        "for FID tools; with --pairs unpaired: python -m pytorch_fid DIR/tryon "
+                        "DIR/real is the paper's FID")  # fmt: skip
     parser.add_argument(
         "--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)"
     )
@@ -592,8 +779,9 @@ def _evaluate(args, log) -> int:
         log(f"no --data: using the synthetic dataset {data_root}")
     results = evaluate_run(
         args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
-        max_examples=args.max_examples, out_dir=args.out,
-        inception_weights=args.inception_weights, log=log, priors=args.priors,
+        max_examples=args.max_examples, out_dir=args.out, fid_weights=args.fid_weights,
+        fid_backend=args.fid_backend, lpips_weights=args.lpips_weights, lpips_net=args.lpips_net,
+        write_images=args.write_images, log=log, priors=args.priors,
         analyzer_only=args.analyzer_only, perturb=args.perturb,
     )
     print(metrics_markdown(results))

@@ -24,7 +24,10 @@ Protocols (also in ``docs/evaluation.md``):
   test set (not per image); mIoU averages the classes that occur in the
   targets or the predictions (union > 0).
 * **FID** — Fréchet distance between Gaussians fitted to Inception-v3 pool
-  features (:func:`frechet_distance`); features from :class:`InceptionFeatures`.
+  features (:func:`frechet_distance`, computed from the features by
+  :func:`frechet_distance_of_features`); features from pytorch-fid's network
+  (:mod:`sievenet_tf.field_metrics`) or, not comparable with published FID,
+  :class:`InceptionFeatures`.
 """
 
 from __future__ import annotations
@@ -242,6 +245,44 @@ def frechet_distance(mean_a, covariance_a, mean_b, covariance_b) -> float:
     difference = mean_a - mean_b
     return float(
         difference @ difference + np.trace(covariance_a) + np.trace(covariance_b) - 2 * trace_root
+    )
+
+
+def frechet_distance_of_features(features_a, features_b) -> float:
+    """:func:`frechet_distance` of the :func:`feature_statistics` of two feature sets,
+    computed without a D x D decomposition.
+
+    With ``X_a``, ``X_b`` the centred (N, D) features, ``S = X^T X / (N - 1)``, the
+    non-zero eigenvalues of ``S_a S_b`` are those of ``K K^T / ((N_a - 1)(N_b - 1))``
+    with ``K = X_a X_b^T`` (N_a x N_b), so ``Tr((S_a S_b)^(1/2))`` is the sum of the
+    singular values of ``K`` over ``sqrt((N_a - 1)(N_b - 1))``. Exact, and for
+    N < D (every evaluation under 2048 images) far cheaper than the 2048 x 2048
+    eigendecompositions: O(N^2 D) instead of O(D^3).
+
+    Args:
+        features_a, features_b: (N_a, D) and (N_b, D), N >= 2.
+
+    Returns:
+        The Fréchet distance (float).
+    """
+    a, b = _numpy(features_a), _numpy(features_b)
+    for features in (a, b):
+        if features.ndim != 2 or len(features) < 2:
+            raise ValueError(f"need (N >= 2, D) features, got shape {features.shape}")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature sizes differ: {a.shape[1]} vs {b.shape[1]}")
+    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
+    centred_a, centred_b = a - mean_a, b - mean_b
+    scale_a, scale_b = len(a) - 1, len(b) - 1
+    trace_root = np.linalg.svd(centred_a @ centred_b.T, compute_uv=False).sum() / np.sqrt(
+        scale_a * scale_b
+    )
+    difference = mean_a - mean_b
+    return float(
+        difference @ difference
+        + np.sum(centred_a**2) / scale_a
+        + np.sum(centred_b**2) / scale_b
+        - 2 * trace_root
     )
 
 

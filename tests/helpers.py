@@ -8,6 +8,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+# The tiny synthetic dataset of the shared evaluation fixtures (tests/conftest.py).
+EVAL_NUM_TEST = 8
+EVAL_IMAGE_SIZE = (64, 48)
+
 
 def random_inputs(model, batch=2, seed=0):
     """Random float inputs for every named input of a functional model."""

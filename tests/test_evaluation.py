@@ -7,13 +7,12 @@ import pytest
 from PIL import Image
 
 from sievenet_tf import evaluation
-from sievenet_tf.config import get_preset, override
-from sievenet_tf.data import synthetic
 from sievenet_tf.data.errors import DataError
 from sievenet_tf.evaluation import evaluate_run
 from sievenet_tf.run import RunError
+from tests.helpers import EVAL_NUM_TEST
 
-NUM_TEST = 8
+NUM_TEST = EVAL_NUM_TEST
 
 
 def _quiet(line):
@@ -21,25 +20,13 @@ def _quiet(line):
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    return synthetic.generate(
-        tmp_path_factory.mktemp("data"), 16, NUM_TEST, (64, 48), seed=0, progress=False
-    )
+def dataset(eval_dataset):
+    return eval_dataset
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, dataset):
-    from sievenet_tf.data.source import make_data_source
-    from sievenet_tf.training.trainer import Trainer
-
-    config = override(get_preset("tiny"), [
-        "train.batch_size=4", "train.warp_steps=1", "train.segmentation_steps=1",
-        "train.texture_steps=1", "train.log_every=1", "train.image_every=1000",
-        "train.checkpoint_every=1000",
-    ])
-    run = tmp_path_factory.mktemp("run")
-    Trainer(config, run, make_data_source(dataset, config), log=_quiet).train()
-    return run
+def run_dir(eval_run_dir):
+    return eval_run_dir
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +45,8 @@ def test_writes_report_files_with_metrics_in_range(paired):
     for key in ("warp_iou_coarse", "warp_iou_fine", "identity_warp_iou", "segmentation_miou"):
         assert 0.0 <= metrics[key] <= 1.0, key
     assert metrics["fid"] is None and "FID not computed" in metrics["fid_note"]
-    assert metrics["lpips"] is None and "not available" in metrics["lpips_note"]
+    assert metrics["lpips"] is None and "LPIPS not computed" in metrics["lpips_note"]
+    assert metrics["fid_backend"] == "pytorch-fid"
     assert results["segmentation_iou_per_class"]["background"] is not None
 
     assert json.loads((out / "metrics.json").read_text()) == results
@@ -97,7 +85,7 @@ def test_default_out_dir_max_examples_and_unpaired(run_dir, dataset):
     assert not (run_dir / "eval_test_unpaired" / "per_example.csv").exists()
 
 
-def test_fid_is_computed_when_features_are_available(run_dir, dataset, tmp_path, monkeypatch):
+def test_keras_fid_is_computed_and_labelled_not_comparable(run_dir, dataset, tmp_path, monkeypatch):
     class FakeInception:  # stands in for Inception-v3: mean colour and its square per image
         def __init__(self, weights):
             self.weights = weights
@@ -108,9 +96,13 @@ def test_fid_is_computed_when_features_are_available(run_dir, dataset, tmp_path,
 
     monkeypatch.setattr(evaluation.M, "InceptionFeatures", FakeInception)
     results = evaluate_run(
-        run_dir, dataset, out_dir=tmp_path, max_examples=4, inception_weights="local.h5", log=_quiet
+        run_dir, dataset, out_dir=tmp_path, max_examples=4, fid_backend="keras",
+        fid_weights="local.h5", log=_quiet,
     )
-    assert results["metrics"]["fid"] > 0 and "local.h5" in results["metrics"]["fid_note"]
+    metrics = results["metrics"]
+    assert metrics["fid"] > 0 and "local.h5" in metrics["fid_note"]
+    assert metrics["fid_backend"] == "keras" and "NOT comparable with published FID" in metrics["fid_note"]
+    assert "not comparable with published FID" in (tmp_path / "metrics.md").read_text()
 
 
 def test_clear_errors(run_dir, dataset, tmp_path):
@@ -146,3 +138,111 @@ def test_zero_batch_size_is_refused_in_one_line(tmp_path, capsys):
         evaluation.main(["--run", str(tmp_path), "--batch-size", "0"])
     assert exit_info.value.code == 2
     assert "--batch-size: must be >= 1, got 0" in capsys.readouterr().err
+
+
+def _pairs(dataset):
+    """(person, cloth) file names of the unpaired test pairs, in file order."""
+    return [tuple(line.split()) for line in (dataset / "test_pairs.txt").read_text().splitlines() if line.strip()]
+
+
+def test_write_images_writes_the_unpaired_set_for_fid_tools(run_dir, dataset, tmp_path):
+    from sievenet_tf.data import pipeline
+    from sievenet_tf.run import Run
+    from sievenet_tf.visualization import to_uint8
+
+    images = tmp_path / "fid"
+    out = tmp_path / "eval"
+    results = evaluate_run(run_dir, dataset, pairs="unpaired", out_dir=out, write_images=images,
+                           batch_size=3, log=_quiet)  # fmt: skip
+    pairs = _pairs(dataset)
+    persons = {p.rsplit(".", 1)[0] for p, _ in pairs}
+    expected_tryons = {f"{p.rsplit('.', 1)[0]}_{c.rsplit('.', 1)[0]}.png" for p, c in pairs}
+    assert {f.name for f in (images / "tryon").iterdir()} == expected_tryons
+    assert {f.name for f in (images / "real").iterdir()} == {f"{p}.png" for p in persons}
+    assert sorted(f.name for f in images.iterdir()) == ["real", "tryon"]  # no staging leftovers
+    assert results["images"] == {
+        "directory": str(images), "pairs": "unpaired", "tryon": len(expected_tryons),
+        "real": len(persons),
+        "fid_command": f"python -m pytorch_fid {images / 'tryon'} {images / 'real'}",
+    }
+    assert "python -m pytorch_fid" in (out / "metrics.md").read_text()
+
+    # The person photos are the model's inputs at its resolution, exactly.
+    config = Run(run_dir).config
+    for batch in pipeline.make_dataset(dataset, config, "test", "unpaired", batch_size=8,
+                                       shuffle=False).as_numpy_iterator():  # fmt: skip
+        for name, person in zip(batch["person_name"], to_uint8(batch["person"])):
+            written = np.asarray(Image.open(images / "real" / f"{name.decode().rsplit('.', 1)[0]}.png"))
+            assert written.shape == (*config.data.image_size, 3)
+            np.testing.assert_array_equal(written, person)
+    # The try-ons are the grid's try-on column (person | cloth | warp | segmentation | try-on).
+    grid = np.asarray(Image.open(out / "grid.png"))
+    height, width = config.data.image_size
+    for row, (person, cloth) in enumerate(pairs[:8]):
+        tile = grid[row * (height + 2): row * (height + 2) + height, 4 * (width + 2): 4 * (width + 2) + width]
+        name = f"{person.rsplit('.', 1)[0]}_{cloth.rsplit('.', 1)[0]}.png"
+        np.testing.assert_array_equal(np.asarray(Image.open(images / "tryon" / name)), tile)
+
+    # A second evaluation replaces the folders as a whole (no mix of two sets).
+    evaluate_run(run_dir, dataset, pairs="unpaired", out_dir=out, write_images=images,
+                 max_examples=2, log=_quiet)  # fmt: skip
+    assert len(list((images / "tryon").iterdir())) == 2
+    assert len(list((images / "real").iterdir())) == len({p for p, _ in pairs[:2]})
+
+
+def test_image_writer_keeps_the_previous_set_when_interrupted(tmp_path, rng):
+    from sievenet_tf.fid_images import FidImageWriter
+
+    tryon, person = rng.uniform(-1, 1, (2, 2, 8, 6, 3))
+    with FidImageWriter(tmp_path) as writer:
+        writer.add([b"a.jpg", b"a.jpg"], [b"x.jpg", b"y.jpg"], tryon, person)
+    assert (writer.tryon_count, writer.real_count) == (2, 1)  # a person in two pairs: one photo
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(KeyboardInterrupt), FidImageWriter(tmp_path) as writer:
+        writer.add([b"b.jpg"], [b"z.jpg"], tryon[:1], person[:1])
+        raise KeyboardInterrupt
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    with pytest.raises(ValueError, match="batch lengths differ"), FidImageWriter(tmp_path) as writer:
+        writer.add([b"b.jpg"], [b"z.jpg", b"w.jpg"], tryon, person)
+    with pytest.raises(ValueError, match="outside its `with` block"):
+        FidImageWriter(tmp_path).add([b"b.jpg"], [b"z.jpg"], tryon[:1], person[:1])
+
+
+def test_write_images_is_refused_with_analyzer_only(run_dir, dataset, tmp_path):
+    with pytest.raises(evaluation.EvaluationError, match="write_images needs try-ons"):
+        evaluate_run(run_dir, dataset, analyzer_only=True, write_images=tmp_path, log=_quiet)
+
+
+def test_one_notice_line_when_fid_and_lpips_are_not_computed(run_dir, dataset, tmp_path):
+    lines = []
+    results = evaluate_run(run_dir, dataset, out_dir=tmp_path, max_examples=2, log=lines.append)
+    notices = [line for line in lines if line.startswith("notice:")]
+    assert len(notices) == 1, lines
+    assert "FID" in notices[0] and "LPIPS" in notices[0] and "not computed" in notices[0]
+    assert results["metrics"]["fid"] is None and results["metrics"]["lpips"] is None
+
+
+def test_documented_evaluate_commands_parse_and_fid_commands_read_the_written_folders():
+    import pathlib
+    import re
+    import shlex
+
+    repo = pathlib.Path(__file__).resolve().parents[1]
+    evaluate_commands = fid_commands = 0
+    for name in ("README.md", "docs/evaluation.md"):
+        text = (repo / name).read_text(encoding="utf-8")
+        for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+            written = set()
+            for line in block.replace("\\\n", " ").splitlines():
+                words = shlex.split(line, comments=True)
+                if words[:2] == ["python", "training/evaluate.py"]:
+                    args = evaluation.build_parser().parse_args(words[2:])  # SystemExit if misspelt
+                    evaluate_commands += 1
+                    if args.write_images is not None:
+                        written.add(str(args.write_images))
+                elif words[:3] == ["python", "-m", "pytorch_fid"]:
+                    fid_commands += 1
+                    tryon, real = words[3:5]
+                    folder = tryon.removesuffix("/tryon")
+                    assert folder in written and real == f"{folder}/real", (name, line)
+    assert evaluate_commands >= 6 and fid_commands >= 3

@@ -145,6 +145,23 @@ def test_frechet_distance_matches_closed_forms(rng):
     np.testing.assert_allclose(sigma, np.cov(features.T))
 
 
+@pytest.mark.parametrize("counts", [(5, 7), (40, 60), (300, 200)])  # N < D, N ~ D, N > D
+def test_frechet_distance_of_features_equals_the_covariance_formula(rng, counts):
+    dim = 48
+    mixing = rng.normal(size=(dim, dim))
+    a = rng.normal(size=(counts[0], dim)) @ mixing
+    b = rng.normal(size=(counts[1], dim)) @ (mixing * 0.7) + 0.4
+    expected = M.frechet_distance(*M.feature_statistics(a), *M.feature_statistics(b))
+    assert expected > 1
+    assert M.frechet_distance_of_features(a, b) == pytest.approx(expected, rel=1e-7)
+    # Identical sets: 0 up to round-off, relative to the covariance's trace.
+    assert abs(M.frechet_distance_of_features(a, a)) < 1e-9 * np.trace(np.cov(a.T))
+    with pytest.raises(ValueError, match="feature sizes differ"):
+        M.frechet_distance_of_features(a, b[:, :3])
+    with pytest.raises(ValueError, match="need"):
+        M.frechet_distance_of_features(a[:1], b)
+
+
 def test_inception_features_refuse_missing_weights(tmp_path):
     with pytest.raises(M.FeaturesUnavailable, match="no Inception-v3 weights"):
         M.InceptionFeatures(None)
