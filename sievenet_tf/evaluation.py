@@ -213,6 +213,7 @@ def evaluate_run(
     lpips_weights=None,
     lpips_net: str = "alex",
     write_images=None,
+    worst: int = 0,
 ) -> dict:
     """Evaluate ``RUN_DIR/sievenet.keras`` on a split and write the report files.
 
@@ -278,6 +279,10 @@ def evaluate_run(
     predicted_priors = priors == "predicted" or analyzer_only
     if perturb and not analyzer_only:
         raise EvaluationError("perturb needs analyzer_only (the try-on targets would not move)")
+    if worst and (pairs != "paired" or priors != "dataset" or analyzer_only):
+        raise EvaluationError("worst needs paired pairs and the dataset's priors")
+    if worst < 0:
+        raise EvaluationError(f"worst must be >= 0, got {worst}")
     if write_images is not None and analyzer_only:
         raise EvaluationError("write_images needs try-ons; it cannot be used with analyzer_only")
     if fid_backend not in FID_BACKENDS:
@@ -403,6 +408,11 @@ def evaluate_run(
     atomic.write_text(out_dir / "metrics.md", metrics_markdown(results))
     if paired:
         _write_per_example(out_dir / "per_example.csv", collected.names, values)
+        if worst:
+            from sievenet_tf.worst_cases import write_worst_grids
+
+            write_worst_grids(model, config, data_root, split, out_dir, count=worst,
+                              batch_size=batch_size, log=log)  # fmt: skip
     grid = tryon_grid(
         {k: np.concatenate(v) for k, v in collected.grid_columns.items()}, max_rows=grid_rows
     )
@@ -751,6 +761,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also write DIR/tryon/<person>_<cloth>.png and DIR/real/<person>.png "
                         "for FID tools; with --pairs unpaired: python -m pytorch_fid DIR/tryon "
                         "DIR/real is the paper's FID")  # fmt: skip
+    parser.add_argument("--worst", type=positive_int, default=0, metavar="K",
+                        help="paired: also write worst_ssim.png and worst_warp_iou_fine.png, the K "
+                        "pairs with the lowest SSIM / fine-warp IoU (where to look for failures)")  # fmt: skip
     parser.add_argument(
         "--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)"
     )
@@ -781,7 +794,7 @@ def _evaluate(args, log) -> int:
         args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
         max_examples=args.max_examples, out_dir=args.out, fid_weights=args.fid_weights,
         fid_backend=args.fid_backend, lpips_weights=args.lpips_weights, lpips_net=args.lpips_net,
-        write_images=args.write_images, log=log, priors=args.priors,
+        write_images=args.write_images, log=log, priors=args.priors, worst=args.worst,
         analyzer_only=args.analyzer_only, perturb=args.perturb,
     )
     print(metrics_markdown(results))

@@ -246,3 +246,27 @@ def test_documented_evaluate_commands_parse_and_fid_commands_read_the_written_fo
                     folder = tryon.removesuffix("/tryon")
                     assert folder in written and real == f"{folder}/real", (name, line)
     assert evaluate_commands >= 6 and fid_commands >= 3
+
+
+def test_worst_grids_show_the_lowest_pairs_of_per_example_csv(run_dir, dataset, tmp_path):
+    import csv
+
+    from sievenet_tf.worst_cases import worst_pairs
+
+    out = tmp_path / "eval"
+    logged = []
+    evaluate_run(run_dir, dataset, out_dir=out, batch_size=3, worst=2, log=logged.append)
+    rows = list(csv.DictReader(open(out / "per_example.csv")))
+    lowest = sorted(rows, key=lambda r: float(r["ssim"]))[:2]
+    assert [(p, c) for p, c, _ in worst_pairs(out / "per_example.csv", "ssim", 2)] == [
+        (r["person"], r["cloth"]) for r in lowest
+    ]
+    for metric in ("ssim", "warp_iou_fine"):
+        grid = np.asarray(Image.open(out / f"worst_{metric}.png"))
+        height = grid.shape[0]
+        assert height > 2 * 60  # two rows of 64 x 48 tiles
+    assert any(lowest[0]["person"] in line for line in logged if "worst_ssim" in line)
+    with pytest.raises(evaluation.EvaluationError, match="worst needs paired"):
+        evaluate_run(run_dir, dataset, pairs="unpaired", worst=2, out_dir=tmp_path / "u", log=_quiet)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        worst_pairs(out / "per_example.csv", "fid", 2)
