@@ -6,7 +6,10 @@ under ``tf.distribute``. Images are in [-1, 1]; masks in [0, 1].
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
+
+from sievenet_tf import metrics
 
 
 def _mean_per_example(x):
@@ -212,16 +215,10 @@ def texture_loss(outputs, person, cloth_worn_mask, vgg, *, l1=1.0, perceptual=1.
     return terms
 
 
-def _gaussian_window(size=11, sigma=1.5):
-    coords = ops.arange(size, dtype="float32") - (size - 1) / 2.0
-    g = ops.exp(-(coords**2) / (2.0 * sigma**2))
-    g = g / ops.sum(g)
-    return ops.reshape(g, (size, 1)) * ops.reshape(g, (1, size))
-
-
-def ssim_per_example(a, b, size=11, sigma=1.5):
-    """Mean SSIM of two image batches in [-1, 1], computed on [0, 1] with a
-    Gaussian window (Wang et al. 2004 constants): (B, H, W, C) x2 -> (B,).
+def ssim_per_example(a, b, size=metrics.SSIM_WINDOW, sigma=metrics.SSIM_SIGMA):
+    """Mean SSIM of two image batches in [-1, 1], computed on [0, 1] as
+    :func:`sievenet_tf.metrics.ssim` computes it (the evaluation's protocol):
+    (B, H, W, C) x2 -> (B,).
 
     Valid-window only (no padding); images smaller than ``size`` use a window
     of their smaller side. Differentiable, so usable as a loss (``1 - SSIM``).
@@ -230,12 +227,13 @@ def ssim_per_example(a, b, size=11, sigma=1.5):
     b = (ops.cast(b, "float32") + 1.0) / 2.0
     size = min(size, a.shape[1], a.shape[2])
     channels = a.shape[-1]
-    window = ops.tile(ops.reshape(_gaussian_window(size, sigma), (size, size, 1, 1)), (1, 1, channels, 1))
+    taps = metrics.gaussian_window(size, sigma)
+    window = np.tile(np.outer(taps, taps)[:, :, None, None], (1, 1, channels, 1)).astype("float32")
 
     def blur(x):
         return ops.depthwise_conv(x, window, strides=1, padding="valid")
 
-    c1, c2 = 0.01**2, 0.03**2
+    c1, c2 = metrics.SSIM_K1**2, metrics.SSIM_K2**2
     mu_a, mu_b = blur(a), blur(b)
     var_a = blur(a * a) - mu_a**2
     var_b = blur(b * b) - mu_b**2

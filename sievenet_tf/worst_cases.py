@@ -16,6 +16,7 @@ import numpy as np
 
 from sievenet_tf import keys
 from sievenet_tf.data import pipeline
+from sievenet_tf.evaluation import MODEL_INPUTS
 from sievenet_tf.visualization import save_png, tryon_grid
 
 # metric -> True when lower is worse
@@ -49,14 +50,13 @@ def write_worst_grids(model, config, data_root, split, out_dir, count=8,
     wanted = {(p, c) for rows in chosen.values() for p, c, _ in rows}
     kept = {}
     dataset = pipeline.make_dataset(data_root, config, split, "paired", batch_size=batch_size, shuffle=False)
-    inputs = (keys.CLOTH, keys.CLOTH_MASK, keys.PRIORS, keys.TEXTURE_PRIORS)
     with pipeline.data_errors():
         for batch in dataset.as_numpy_iterator():
             names = [(p.decode(), c.decode()) for p, c in zip(batch[keys.PERSON_NAME], batch[keys.CLOTH_NAME])]
             rows = [i for i, name in enumerate(names) if name in wanted]
             if not rows:
                 continue
-            outputs = model({k: batch[k][rows] for k in inputs}, training=False)
+            outputs = model({k: batch[k][rows] for k in MODEL_INPUTS}, training=False)
             for j, i in enumerate(rows):
                 columns = {"person": batch[keys.PERSON][i], "cloth": batch[keys.CLOTH][i],
                            "garment as worn": batch[keys.CLOTH_WORN][i],
