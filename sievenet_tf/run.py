@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -35,7 +36,7 @@ import keras
 
 import sievenet_tf.layers  # noqa: F401  (registers the serializable layers)
 from sievenet_tf import atomic
-from sievenet_tf.config import SieveNetConfig
+from sievenet_tf.config import SieveNetConfig, override
 from sievenet_tf.models import SieveNet, build_sievenet
 
 STAGES = ("warp", "segmentation", "texture")
@@ -363,3 +364,35 @@ def zipfile_broken(path) -> bool:
             return archive.testzip() is not None
     except (zipfile.BadZipFile, OSError):
         return True
+
+
+def derive_run(source, destination, keep, assignments=()) -> Run:
+    """A new run that shares ``source``'s trained ``keep`` stages, with config overrides.
+
+    Copies the config (with ``section.key=value`` ``assignments`` applied), and for each
+    kept stage its network, checkpoints and logs. The other stages are left to train:
+    ``train.py --out DESTINATION --resume --stage texture`` (or ``all``). This is how a
+    switch is measured at equal budget with the earlier stages' weights shared
+    (README, "Failure modes on real photos").
+
+    Raises:
+        RunError: ``source`` lacks a kept stage, or ``destination`` already exists.
+    """
+    source, destination = Run(source), Run(destination)
+    config = override(source.config, list(assignments))
+    keep = [_check_stage(stage) for stage in keep]
+    missing = [stage for stage in keep if not source.has_network(stage)]
+    if missing:
+        raise RunError(f"{source.directory}: stage(s) {', '.join(missing)} not trained, cannot keep them")
+    if destination.directory.exists():
+        raise RunExistsError(f"{destination.directory} already exists; choose a new directory")
+    destination.create(config)
+    for stage in keep:
+        for path in (source.network_path(stage), source.log_path(stage), source.heldout_path(stage)):
+            if path.is_file():
+                target = destination.directory / path.relative_to(source.directory)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        if source.checkpoint_dir(stage).is_dir():
+            shutil.copytree(source.checkpoint_dir(stage), destination.checkpoint_dir(stage))
+    return destination

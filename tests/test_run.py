@@ -70,3 +70,44 @@ def test_unwritable_output_is_refused(tmp_path):
         Run(blocker / "run").check_writable()
     with pytest.raises(RunError, match="not a directory"):
         Run(blocker).create(get_preset("tiny"))
+
+
+def test_derive_run_shares_the_kept_stages_and_applies_the_overrides(tmp_path):
+    from sievenet_tf.models import build_segmenter, build_warper
+    from sievenet_tf.run import derive_run
+
+    config = get_preset("tiny")
+    source = Run(tmp_path / "source")
+    source.create(config)
+    source.save_network("warp", build_warper(config))
+    source.save_network("segmentation", build_segmenter(config))
+    (source.checkpoint_dir("warp")).mkdir(parents=True)
+    (source.checkpoint_dir("warp") / "ckpt-2.index").write_bytes(b"warp checkpoint")
+    source.log_path("warp").parent.mkdir(parents=True, exist_ok=True)
+    source.log_path("warp").write_text('{"step": 1}\n')
+
+    derived = derive_run(source.directory, tmp_path / "derived", ["warp"], ["loss.texture_ssim=1.0"])
+    assert derived.config.loss.texture_ssim == 1.0
+    assert derived.config.texture == config.texture
+    assert derived.network_path("warp").read_bytes() == source.network_path("warp").read_bytes()
+    assert (derived.checkpoint_dir("warp") / "ckpt-2.index").read_bytes() == b"warp checkpoint"
+    assert derived.log_path("warp").read_text() == '{"step": 1}\n'
+    assert not derived.has_network("segmentation") and not derived.checkpoint_dir("segmentation").exists()
+
+    with pytest.raises(RunExistsError, match="already exists"):
+        derive_run(source.directory, derived.directory, ["warp"])
+    with pytest.raises(RunError, match="texture not trained"):
+        derive_run(source.directory, tmp_path / "other", ["texture"])
+
+
+def test_derive_run_cli_names_a_bad_override_in_one_line(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("derive_cli", "training/derive_run.py")
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    Run(tmp_path / "source").create(get_preset("tiny"))
+    code = cli.main([str(tmp_path / "source"), str(tmp_path / "d"), "--keep", "warp", "--set", "loss.nope=1"])
+    assert code == 2
+    assert "nope" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
