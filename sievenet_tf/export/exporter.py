@@ -264,25 +264,10 @@ def _write_formats(directory, sievenet, config, parse_layout, formats, calibrati
     tflite_formats = [f for f in formats if f in tflite_lib.QUANTIZATIONS]
     if not tflite_formats:
         return files
-    scratch = tempfile.mkdtemp(prefix="sievenet_export_")
-    try:
-        batch1_dir = export_saved_model(tryon_batch1, os.path.join(scratch, "saved_model_batch1"))
-        tflite_paths = {}
-        for fmt in tflite_formats:
-            t0 = time.monotonic()
-            name = tflite_lib.file_name(fmt)
-            result = tflite_lib.export_tflite(
-                tryon_batch1, os.path.join(directory, name), fmt,
-                representative_examples=(lambda: iter(calibration)) if fmt == "int8" else None,
-                float_layers=float_layers, saved_model_dir=batch1_dir,
-            )
-            tflite_paths[fmt] = result["path"]
-            report["files"][fmt] = {"path": name, "bytes": result["bytes"]}
-            report["ops"][fmt] = result["ops"]
-            log(f"{fmt}: {name} {result['bytes'] / 1e6:.2f} MB, {sum(result['ops'].values())} ops, "
-                f"builtins only ({time.monotonic() - t0:.0f} s)")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    tflite_paths = tflite_lib.export_formats(
+        tryon_batch1, directory, tflite_formats, tflite_lib.file_name, export_saved_model,
+        calibration, float_layers, report, log,
+    )
     parity = parity_lib.check_parity(tryon_batch1, tflite_paths, parity_examples, thresholds, num_threads)
     report["thresholds"] = parity["thresholds"]
     report["variants"].update(parity["variants"])

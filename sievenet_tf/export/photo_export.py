@@ -14,9 +14,6 @@ variant below its thresholds fails the export like a try-on variant does.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import time
 
 import numpy as np
 import tensorflow as tf
@@ -70,27 +67,10 @@ def write_photo_formats(
     tflite_formats = [f for f in formats if f in tflite_lib.QUANTIZATIONS]
     if not tflite_formats:
         return {"files": files, "report": report}
-    scratch = tempfile.mkdtemp(prefix="sievenet_photo_export_")
-    try:
-        batch1_dir = photo_lib.export_photo_saved_model(
-            photo_batch1, os.path.join(scratch, "batch1")
-        )
-        paths = {}
-        for fmt in tflite_formats:
-            started = time.monotonic()
-            name = photo_lib.file_name(fmt)
-            result = tflite_lib.export_tflite(
-                photo_batch1, os.path.join(directory, name), fmt,
-                representative_examples=(lambda: iter(calibration)) if fmt == "int8" else None,
-                float_layers=photo_lib.PHOTO_FLOAT_LAYERS, saved_model_dir=batch1_dir,
-            )  # fmt: skip
-            paths[fmt] = result["path"]
-            report["files"][fmt] = {"path": name, "bytes": result["bytes"]}
-            report["ops"][fmt] = result["ops"]
-            log(f"photo {fmt}: {name} {result['bytes'] / 1e6:.2f} MB, {sum(result['ops'].values())} ops, "
-                f"builtins only ({time.monotonic() - started:.0f} s)")  # fmt: skip
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    paths = tflite_lib.export_formats(
+        photo_batch1, directory, tflite_formats, photo_lib.file_name, photo_lib.export_photo_saved_model,
+        calibration, photo_lib.PHOTO_FLOAT_LAYERS, report, log, label="photo ",
+    )
     parity = photo_lib.check_photo_parity(
         photo_batch1, paths, parity_examples, thresholds, photo_thresholds, num_threads
     )

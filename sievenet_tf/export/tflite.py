@@ -36,6 +36,7 @@ import collections
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -378,3 +379,37 @@ def write_bytes(path, data: bytes) -> None:
     with open(temporary, "wb") as f:
         f.write(data)
     os.replace(temporary, path)
+
+
+def export_formats(model_batch1, directory, formats, file_name, save_batch1, calibration=(),
+                   float_layers: Iterable[str] = FLOAT_LAYERS, report=None, log=print, label="") -> dict:
+    """Convert ``model_batch1`` to each TFLite format in ``formats``, all from one
+    batch-1 SavedModel written by ``save_batch1(model, dir)`` into a scratch folder.
+
+    ``file_name(fmt)`` names each file in ``directory``; int8 is calibrated on
+    ``calibration``. Fills ``report["files"][fmt]`` (path, bytes) and
+    ``report["ops"][fmt]`` and logs one line per file, prefixed with ``label``.
+
+    Returns:
+        format -> written path.
+    """
+    scratch = tempfile.mkdtemp(prefix="sievenet_tflite_")
+    paths = {}
+    try:
+        batch1_dir = save_batch1(model_batch1, os.path.join(scratch, "saved_model_batch1"))
+        for fmt in formats:
+            started = time.monotonic()
+            name = file_name(fmt)
+            result = export_tflite(
+                model_batch1, os.path.join(directory, name), fmt,
+                representative_examples=(lambda: iter(calibration)) if fmt == "int8" else None,
+                float_layers=float_layers, saved_model_dir=batch1_dir,
+            )  # fmt: skip
+            paths[fmt] = result["path"]
+            report["files"][fmt] = {"path": name, "bytes": result["bytes"]}
+            report["ops"][fmt] = result["ops"]
+            log(f"{label}{fmt}: {name} {result['bytes'] / 1e6:.2f} MB, {sum(result['ops'].values())} ops, "
+                f"builtins only ({time.monotonic() - started:.0f} s)")  # fmt: skip
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return paths
