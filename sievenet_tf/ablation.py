@@ -1,7 +1,8 @@
-"""The paper's ablation (its Table 1 rows) on the synthetic dataset, with equal step budgets.
+"""The paper's ablation (its Table 1 rows) with equal step budgets, on synthetic or real data.
 
 Three variants of the same preset, trained on the same data and evaluated on
-the same paired test pairs:
+the same paired test pairs (the synthetic dataset by default, or ``--data``,
+e.g. VITON):
 
 ========== ====================================== ==================================
 variant    paper row                              config overrides
@@ -23,8 +24,19 @@ they are trained once, in ``c2f_satt``'s run directory, and copied into
 and both texture stages start from the same seed, so they differ only by the
 triplet term after step K.
 
-Outputs in ``out_dir``: one run directory per variant (each evaluated into
-``<variant>/eval_test_paired/``), ``ablation.json`` and ``ablation.md``.
+Seeds: with several seeds (``--seeds 0,1``) every variant is trained once per
+seed (``train.seed``: initial weights and data order) in ``seed_<S>/<variant>``;
+the report gives each variant's mean ± standard error over seeds, and each step
+of the table as a difference paired over the test persons (averaged over seeds)
+with two standard errors: over seeds (training noise) and over persons
+(test-set noise). One seed keeps the ``<variant>`` layout.
+
+Resume: every stage checkpoints as it trains; ``--resume`` continues an
+interrupted ablation (finished stages are kept, a stage stopped half-way goes on
+from its last checkpoint, an evaluation newer than its model is reused).
+
+Outputs in ``out_dir``: one run directory per variant and seed (each evaluated
+into ``<run>/eval_test_paired/``), ``ablation.json`` and ``ablation.md``.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ from sievenet_tf.cli_util import run_main  # first: quiets TensorFlow's start-up
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import sys
@@ -88,7 +101,8 @@ PAPER_VITON = {
 }
 TABLE_METRICS = (
     ("ssim", "SSIM ↑", 4), ("psnr", "PSNR ↑", 2), ("warp_l1_fine", "warp L1 ↓", 4),
-    ("warp_iou_fine", "warp IoU ↑", 4), ("segmentation_miou", "mIoU ↑", 4), ("fid", "FID ↓", 2),
+    ("warp_iou_fine", "warp IoU ↑", 4), ("segmentation_miou", "mIoU ↑", 4), ("lpips", "LPIPS ↓", 4),
+    ("fid", "FID ↓", 2),
 )
 
 
@@ -130,17 +144,47 @@ def scaled_config(base, steps_scale: float):
     ])
 
 
-def _copy_shared_stages(source: Path, target: Path, stages) -> None:
-    """Copy the trained networks, checkpoints and logs of ``stages`` between runs."""
+def _copy_shared_stages(source: Path, target: Path, stages, resume: bool = False) -> list[str]:
+    """Copy the trained networks, checkpoints and logs of ``stages`` between runs.
+
+    With ``resume``, a stage already copied (its network is in ``target``) is kept.
+    Returns the stages copied.
+    """
     source_run, target_run = Run(source), Run(target)
+    copied = []
     for stage in stages:
+        if resume and target_run.has_network(stage):
+            continue
+        copied.append(stage)
         target_run.network_path(stage).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source_run.network_path(stage), target_run.network_path(stage))
+        if target_run.checkpoint_dir(stage).exists():  # a copy cut short
+            shutil.rmtree(target_run.checkpoint_dir(stage))
         shutil.copytree(source_run.checkpoint_dir(stage), target_run.checkpoint_dir(stage))
         for log_file in (source_run.log_path(stage), source_run.heldout_path(stage)):
             if log_file.exists():
                 (target / "logs").mkdir(parents=True, exist_ok=True)
                 shutil.copy2(log_file, target / "logs" / log_file.name)
+        # The network last: its presence marks a finished copy.
+        shutil.copy2(source_run.network_path(stage), target_run.network_path(stage))
+    return copied
+
+
+def seed_directory(out_dir, seed: int, seeds) -> Path:
+    """Where one seed's variant runs go: ``out_dir`` for one seed, else ``out_dir/seed_<S>``."""
+    return Path(out_dir) if len(seeds) == 1 else Path(out_dir) / f"seed_{seed}"
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"0,1"`` -> ``(0, 1)``; raises ValueError naming the bad value (or a repeat)."""
+    seeds = []
+    for part in text.split(","):
+        try:
+            seeds.append(int(part))
+        except ValueError:
+            raise ValueError(f"--seeds: {part.strip()!r} is not an integer (expected e.g. 0,1)") from None
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds: {text!r} repeats a seed")
+    return tuple(seeds)
 
 
 def run_ablation(
@@ -153,11 +197,16 @@ def run_ablation(
     overwrite: bool = False,
     log=print,
     trainer_log=None,
+    seeds=None,
+    resume: bool = False,
+    overrides=(),
+    lpips_weights=None,
+    lpips_net: str = "alex",
 ) -> dict:
     """Train and evaluate the three ablation variants; write ``ablation.json`` and ``ablation.md``.
 
     Args:
-        out_dir: holds one run directory per variant and the two reports.
+        out_dir: holds the variant run directories and the two reports.
         steps_scale: multiplies every step count of the preset (1 = the preset's).
         preset: config preset of all variants.
         data_root: dataset root (default: the cached synthetic dataset of the preset).
@@ -166,55 +215,89 @@ def run_ablation(
         overwrite: delete existing variant run directories first (else refuse).
         log: prints one progress line for the user.
         trainer_log: the trainers' line printer (default: ``log``).
+        seeds: training seeds (``train.seed``), each trains every variant
+            (default: the preset's one seed).
+        resume: continue the variant runs already in ``out_dir`` (see the module
+            docstring) instead of refusing them.
+        overrides: ``--set`` style ``section.key=value`` strings applied to the
+            preset before the variants' own changes.
+        lpips_weights, lpips_net: passed to :func:`~sievenet_tf.evaluation.evaluate_run`.
 
     Returns:
         The content of ``ablation.json``.
     """
+    if overwrite and resume:
+        raise ValueError("--overwrite and --resume exclude each other")
     out_dir = Path(out_dir)
-    base = scaled_config(get_preset(preset), steps_scale)
-    configs = {v.name: variant_config(base, v.name) for v in VARIANTS}
-    existing = [out_dir / v.name for v in VARIANTS if (out_dir / v.name).exists()]
-    if existing and not overwrite:
+    base = scaled_config(override(get_preset(preset), list(overrides)), steps_scale)
+    seeds = tuple(seeds) if seeds else (base.train.seed,)
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds {seeds} repeat a seed")
+    configs = {
+        (seed, v.name): variant_config(override(base, [f"train.seed={seed}"]), v.name)
+        for seed in seeds
+        for v in VARIANTS
+    }
+    run_dirs = {(seed, v.name): seed_directory(out_dir, seed, seeds) / v.name for seed in seeds for v in VARIANTS}
+    existing = [path for path in run_dirs.values() if path.exists()]
+    if existing and not (overwrite or resume):
         raise FileExistsError(
-            f"{', '.join(map(str, existing))} already exist; pass --overwrite or choose another --out"
+            f"{', '.join(map(str, existing))} already exist; pass --resume to continue them, "
+            "--overwrite to replace them, or choose another --out"
         )
-    for path in existing:
-        shutil.rmtree(path)
+    if overwrite:
+        for path in existing:
+            shutil.rmtree(path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if data_root is None:
+    synthetic = data_root is None
+    if synthetic:
         data_root = synthetic_root(base, cache_dir, log=log)
     trainer_log = trainer_log or log
     started = time.monotonic()
-    # All variants share data settings and seed: one source serves them all.
+    # All variants share data settings: one source (decoded once) serves them all;
+    # its shuffling seed is set to each run's train.seed before training.
     data = make_data_source(data_root, base, in_memory=in_memory)
     log(f"ablation: preset {preset} x{steps_scale:g} steps (warp {base.train.warp_steps}, segmentation "
         f"{base.train.segmentation_steps}, texture {base.train.texture_steps}, triplet K "
-        f"{base.triplet.start_step}) | data {data_root} | out {out_dir}")
+        f"{base.triplet.start_step}) | seeds {', '.join(map(str, seeds))} | data {data_root} | out {out_dir}")
 
-    stage_seconds = {v.name: {} for v in VARIANTS}
-    rows = []
-    for index, variant in enumerate(VARIANTS, 1):
-        prefix = f"[{index}/{len(VARIANTS)}] {variant.name}"
-        config, run_dir = configs[variant.name], out_dir / variant.name
-        _train_variant(variant, config, run_dir, out_dir, data, stage_seconds, prefix, log, trainer_log)
-        log(f"{prefix}: evaluating on the test split (paired) ...")
-        eval_started = time.monotonic()
-        results = evaluate_run(run_dir, data_root, split="test", pairs="paired", log=trainer_log)
-        row = _result_row(variant, config, run_dir, results, stage_seconds[variant.name],
-                          time.monotonic() - eval_started)
-        rows.append(row)
-        metrics = row["metrics"]
-        log(f"{prefix}: SSIM {format_value(metrics['ssim'])}, PSNR {format_value(metrics['psnr'], 2)}, "
-            f"warp L1 {format_value(metrics['warp_l1_fine'])}, warp IoU "
-            f"{format_value(metrics['warp_iou_fine'])}, mIoU {format_value(metrics['segmentation_miou'])}")
+    runs = {}  # (seed, variant) -> the per-run record
+    total = len(seeds) * len(VARIANTS)
+    for seed_index, seed in enumerate(seeds):
+        stage_seconds = {v.name: {} for v in VARIANTS}
+        for variant_index, variant in enumerate(VARIANTS):
+            number = seed_index * len(VARIANTS) + variant_index + 1
+            prefix = f"[{number}/{total}] {variant.name}" + (f" seed {seed}" if len(seeds) > 1 else "")
+            key = (seed, variant.name)
+            shared_dir = run_dirs[(seed, variant.shared_from)] if variant.shared_from else None
+            trained = _train_variant(variant, configs[key], run_dirs[key], shared_dir, data,
+                                     stage_seconds, prefix, log, trainer_log, resume)
+            results, eval_seconds = _evaluate_variant(
+                run_dirs[key], data_root, resume and not trained, prefix, log, trainer_log,
+                lpips_weights, lpips_net,
+            )
+            runs[key] = _run_record(seed, run_dirs[key], results, stage_seconds[variant.name], eval_seconds)
+            metrics = runs[key]["metrics"]
+            log(f"{prefix}: SSIM {format_value(metrics['ssim'])}, PSNR {format_value(metrics['psnr'], 2)}, "
+                f"warp L1 {format_value(metrics['warp_l1_fine'])}, warp IoU "
+                f"{format_value(metrics['warp_iou_fine'])}, mIoU {format_value(metrics['segmentation_miou'])}")
 
+    rows = [
+        _variant_row(variant, configs[(seeds[0], variant.name)], [runs[(s, variant.name)] for s in seeds])
+        for variant in VARIANTS
+    ]
     for previous, row in zip(rows, rows[1:]):
-        row["vs_previous"] = paired_differences(Path(previous["run_dir"]), Path(row["run_dir"]))
+        row["vs_previous"] = seeded_paired_differences(
+            [Path(r["run_dir"]) for r in previous["runs"]], [Path(r["run_dir"]) for r in row["runs"]]
+        )
     wall = time.monotonic() - started
     report = {
         "preset": preset,
         "steps_scale": steps_scale,
+        "overrides": list(overrides),
         "data": str(data_root),
+        "synthetic": synthetic,
+        "seeds": list(seeds),
         "steps": {
             "warp": base.train.warp_steps,
             "segmentation": base.train.segmentation_steps,
@@ -226,6 +309,7 @@ def run_ablation(
         if rows[0]["metrics"]["fid"] is not None
         else "FID not computed (no Inception weights)",
         "wall_seconds": round(wall, 1),
+        "resumed": bool(resume and existing),
         "command": _command_line(),
     }
     atomic.write_json(out_dir / "ablation.json", report)
@@ -234,14 +318,20 @@ def run_ablation(
     return report
 
 
-def _train_variant(variant, config, run_dir, out_dir, data, stage_seconds, prefix, log, trainer_log):
-    """Train the stages of one variant (copying the stages it shares with another)."""
+def _train_variant(variant, config, run_dir, shared_dir, data, stage_seconds, prefix, log, trainer_log,
+                   resume=False) -> bool:
+    """Train the stages of one variant (copying the stages it shares with another).
+
+    Returns whether anything changed: a stage trained steps or was copied.
+    """
+    changed = False
     if variant.shared_from:
-        _copy_shared_stages(out_dir / variant.shared_from, run_dir, variant.shared_stages)
+        changed = bool(_copy_shared_stages(shared_dir, run_dir, variant.shared_stages, resume=resume))
         for stage in variant.shared_stages:
-            stage_seconds[variant.name][stage] = stage_seconds[variant.shared_from][stage]
+            stage_seconds[variant.name][stage] = stage_seconds[variant.shared_from].get(stage, 0.0)
         log(f"{prefix}: {', '.join(variant.shared_stages)} copied from {variant.shared_from} "
             "(identical config and seed)")
+    data.seed = config.train.seed  # this run's data order
     for stage in variant.stages:
         if stage in variant.shared_stages:
             continue
@@ -250,15 +340,77 @@ def _train_variant(variant, config, run_dir, out_dir, data, stage_seconds, prefi
         # depend on what ran before it in this process.
         keras.utils.set_random_seed(config.train.seed)
         stage_started = time.monotonic()
-        trainer = Trainer(config, run_dir, data, resume=stage != variant.stages[0], log=trainer_log)
+        trainer = Trainer(config, run_dir, data, resume=resume or stage != variant.stages[0],
+                          log=trainer_log)
         with pipeline.data_errors():
-            trainer.train([stage])
-        stage_seconds[variant.name][stage] = time.monotonic() - stage_started
+            (report,) = trainer.train([stage])
+        changed = changed or report.end_step > report.start_step
+        stage_seconds[variant.name][stage] = _add_train_seconds(
+            run_dir, stage, time.monotonic() - stage_started
+        )
+    return changed
 
 
-def _result_row(variant, config, run_dir, results, seconds, eval_seconds) -> dict:
-    """One row of ``ablation.json``: the variant, its budget and its test metrics."""
+def _add_train_seconds(run_dir, stage, seconds) -> float:
+    """Add ``seconds`` to the stage's training time kept in the run; the total.
+
+    Kept in ``RUN_DIR/logs/ablation_seconds.json`` so that a resumed ablation
+    reports the time of every invocation, not only of the last.
+    """
+    path = Path(run_dir) / "logs" / "ablation_seconds.json"
+    times = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    times[stage] = round(times.get(stage, 0.0) + seconds, 1)
+    atomic.write_json(path, times)
+    return times[stage]
+
+
+def _evaluate_variant(run_dir, data_root, reuse, prefix, log, trainer_log, lpips_weights, lpips_net):
+    """Evaluate one variant run on the paired test split; (results, seconds).
+
+    With ``reuse`` (a resumed run that trained nothing new), an existing
+    evaluation is read instead of recomputed.
+    """
+    metrics_path = Path(run_dir) / "eval_test_paired" / "metrics.json"
+    if reuse and metrics_path.is_file():
+        log(f"{prefix}: reusing the evaluation in {metrics_path.parent}")
+        return json.loads(metrics_path.read_text(encoding="utf-8")), 0.0
+    log(f"{prefix}: evaluating on the test split (paired) ...")
+    eval_started = time.monotonic()
+    results = evaluate_run(run_dir, data_root, split="test", pairs="paired", log=trainer_log,
+                           lpips_weights=lpips_weights, lpips_net=lpips_net)
+    return results, time.monotonic() - eval_started
+
+
+def _run_record(seed, run_dir, results, seconds, eval_seconds) -> dict:
+    """One trained-and-evaluated variant run of one seed."""
     metrics = results["metrics"]
+    return {
+        "seed": seed,
+        "run_dir": str(run_dir),
+        "metrics": {key: metrics.get(key) for key, _, _ in TABLE_METRICS},
+        "identity_warp": {"l1": metrics.get("identity_warp_l1"), "iou": metrics.get("identity_warp_iou")},
+        "train_seconds": {s: round(t, 1) for s, t in seconds.items()},
+        "train_seconds_total": round(sum(seconds.values()), 1),
+        "eval_seconds": round(eval_seconds, 1),
+        "num_test_examples": results["num_examples"],
+    }
+
+
+def _mean_and_error(values):
+    """(mean, standard error of the mean) of the non-None values; None where undefined."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    mean = float(np.mean(values))
+    error = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
+    return mean, error
+
+
+def _variant_row(variant, config, runs) -> dict:
+    """One row of ``ablation.json``: the variant, its budget, its runs and their mean ± SE."""
+    metrics, errors = {}, {}
+    for key, _, _ in TABLE_METRICS:
+        metrics[key], errors[key] = _mean_and_error([run["metrics"][key] for run in runs])
     return {
         "variant": variant.name,
         "paper_row": variant.paper_row,
@@ -271,13 +423,13 @@ def _result_row(variant, config, run_dir, results, seconds, eval_seconds) -> dic
             if config.triplet.start_step < config.train.texture_steps
             else None
         ),
-        "metrics": {key: metrics.get(key) for key, _, _ in TABLE_METRICS},
-        "identity_warp": {"l1": metrics.get("identity_warp_l1"), "iou": metrics.get("identity_warp_iou")},
-        "train_seconds": {s: round(t, 1) for s, t in seconds.items()},
-        "train_seconds_total": round(sum(seconds.values()), 1),
-        "eval_seconds": round(eval_seconds, 1),
-        "num_test_examples": results["num_examples"],
-        "run_dir": str(run_dir),
+        "metrics": metrics,
+        "metrics_standard_error": errors,
+        "identity_warp": runs[0]["identity_warp"],
+        "train_seconds_total": round(float(np.mean([r["train_seconds_total"] for r in runs])), 1),
+        "num_test_examples": runs[0]["num_test_examples"],
+        "runs": runs,
+        "run_dir": runs[0]["run_dir"],
         "paper_viton": PAPER_VITON[variant.name],
     }
 
@@ -286,6 +438,19 @@ def _per_example(run_dir: Path):
     with open(run_dir / "eval_test_paired" / "per_example.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return rows
+
+
+def _paired_arrays(before_run: Path, after_run: Path, keys):
+    """key -> per-pair (after - before) differences of two runs evaluated on the same pairs."""
+    before, after = _per_example(before_run), _per_example(after_run)
+    names = [(r["person"], r["cloth"]) for r in before]
+    if names != [(r["person"], r["cloth"]) for r in after]:
+        raise ValueError(f"{before_run} and {after_run} were evaluated on different pairs")
+    return {key: np.array([float(a[key]) - float(b[key]) for a, b in zip(after, before)]) for key in keys}
+
+
+def _standard_error(values) -> float | None:
+    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
 
 
 def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr")) -> dict:
@@ -298,22 +463,44 @@ def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr"))
     Returns:
         dict key -> ``{"mean_difference", "standard_error", "improved_fraction"}``.
     """
-    before, after = _per_example(before_run), _per_example(after_run)
-    names = [(r["person"], r["cloth"]) for r in before]
-    if names != [(r["person"], r["cloth"]) for r in after]:
-        raise ValueError(f"{before_run} and {after_run} were evaluated on different pairs")
     result = {}
-    for key in keys:
-        difference = np.array([float(a[key]) - float(b[key]) for a, b in zip(after, before)])
-        spread = (
-            difference.std(ddof=1) / np.sqrt(len(difference))
-            if len(difference) > 1
-            else float("nan")
-        )
+    for key, difference in _paired_arrays(before_run, after_run, keys).items():
+        spread = _standard_error(difference)
         result[key] = {
             "mean_difference": round(float(difference.mean()), 6),
-            "standard_error": None if np.isnan(spread) else round(float(spread), 6),
+            "standard_error": None if spread is None else round(spread, 6),
             "improved_fraction": round(float(np.mean(difference > 0)), 4),
+        }
+    return result
+
+
+def seeded_paired_differences(before_runs, after_runs, keys=("ssim", "psnr")) -> dict:
+    """Paired differences of two variants trained with the same seeds (after - before).
+
+    ``before_runs[i]`` and ``after_runs[i]`` share seed i. Each test pair's
+    difference is averaged over the seeds; its mean over pairs is the reported
+    difference, with two standard errors: ``standard_error`` over the pairs
+    (test-set noise, as :func:`paired_differences`) and ``seed_standard_error``
+    over the seeds' mean differences (training noise; None for one seed).
+
+    Returns:
+        dict key -> ``{"mean_difference", "standard_error", "seed_standard_error",
+        "improved_fraction", "per_seed"}``.
+    """
+    if len(before_runs) != len(after_runs) or not before_runs:
+        raise ValueError("seeded_paired_differences needs the same number (>= 1) of runs on both sides")
+    per_seed = [_paired_arrays(Path(b), Path(a), keys) for b, a in zip(before_runs, after_runs)]
+    result = {}
+    for key in keys:
+        stacked = np.stack([arrays[key] for arrays in per_seed])  # (seeds, pairs)
+        averaged = stacked.mean(axis=0)
+        pair_error, seed_error = _standard_error(averaged), _standard_error(stacked.mean(axis=1))
+        result[key] = {
+            "mean_difference": round(float(averaged.mean()), 6),
+            "standard_error": None if pair_error is None else round(pair_error, 6),
+            "seed_standard_error": None if seed_error is None else round(seed_error, 6),
+            "improved_fraction": round(float(np.mean(averaged > 0)), 4),
+            "per_seed": [round(float(d), 6) for d in stacked.mean(axis=1)],
         }
     return result
 
@@ -322,9 +509,18 @@ def _command_line() -> str:
     return " ".join([os.path.basename(sys.argv[0]) or "python", *sys.argv[1:]])
 
 
+def _cell(row, key, digits) -> str:
+    """``mean`` or ``mean ± SE`` (over seeds) of one metric of one row."""
+    value, error = row["metrics"][key], row.get("metrics_standard_error", {}).get(key)
+    text = format_value(value, digits)
+    return text if error is None else f"{text} ± {format_value(error, digits)}"
+
+
 def ablation_markdown(report: dict) -> str:
     """The ``ablation.md`` text of a :func:`run_ablation` report."""
     steps = report["steps"]
+    seeds = report.get("seeds", [0])
+    synthetic = report.get("synthetic", True)
     header = [
         "variant",
         "paper row",
@@ -332,12 +528,21 @@ def ablation_markdown(report: dict) -> str:
         "train time",
         "paper SSIM / PSNR",
     ]
+    where = "synthetic data" if synthetic else f"`{report['data']}`"
+    seeds_text = (
+        f"seed {seeds[0]}" if len(seeds) == 1
+        else f"seeds {', '.join(map(str, seeds))}: mean ± standard error over the {len(seeds)} seeds"
+    )
+    overrides = report.get("overrides") or []
     lines = [
-        "# Ablation (synthetic data, equal step budgets)",
+        f"# Ablation ({where}, equal step budgets)",
         "",
-        f"Preset `{report['preset']}` x{report['steps_scale']:g}: warp {steps['warp']}, segmentation "
+        f"Preset `{report['preset']}` x{report['steps_scale']:g}"
+        + (f" with {', '.join(f'`{o}`' for o in overrides)}" if overrides else "")
+        + f": warp {steps['warp']}, segmentation "
         f"{steps['segmentation']}, texture {steps['texture']} steps per variant (triplet from texture "
-        f"step {steps['triplet_start_step']} in `sievenet`). Test split of `{report['data']}`, paired; "
+        f"step {steps['triplet_start_step']} in `sievenet`); {seeds_text}. Test split of "
+        f"`{report['data']}`, paired; "
         "SSIM / PSNR on [0, 1], warp L1 (fine warp vs the garment as worn, [0, 1]) and IoU (warped "
         "mask vs worn-garment mask) — see docs/evaluation.md.",
         "",
@@ -345,7 +550,7 @@ def ablation_markdown(report: dict) -> str:
         "|" + "---|" * len(header),
     ]
     for row in report["rows"]:
-        values = [format_value(row["metrics"][key], digits) for key, _, digits in TABLE_METRICS]
+        values = [_cell(row, key, digits) for key, _, digits in TABLE_METRICS]
         paper = row["paper_viton"]
         shared = (
             f" (incl. shared {', '.join(row['shared_stages'])})" if row["shared_stages"] else ""
@@ -360,28 +565,46 @@ def ablation_markdown(report: dict) -> str:
         f"Identity warp (unwarped cloth vs the garment as worn): L1 {format_value(identity['l1'])}, IoU "
         f"{format_value(identity['iou'])}. mIoU — : the baseline has no segmentation network. "
         + ("FID — : no Inception weights on this machine. " if report.get("fid_note") else "")
-        + f"Wall time {format_duration(report['wall_seconds'])} (training, evaluation and data loading).",
+        + ("LPIPS — : no LPIPS weights given. " if report["rows"][0]["metrics"].get("lpips") is None else "")
+        + f"Wall time {format_duration(report['wall_seconds'])} (training, evaluation and data loading)"
+        + (" of the last, resumed invocation; train times add up every invocation's."
+           if report.get("resumed") else "."),
         "",
     ]
     compared = [row for row in report["rows"] if row.get("vs_previous")]
     if compared:
         n = report["rows"][0]["num_test_examples"]
-        lines += [
-            f"Each row against the previous one, paired over the {n} test pairs (mean difference "
-            "± its standard error; share of pairs that improved). This is test-set noise only: "
-            "every variant was trained once, with one seed.",
-            "",
-            "| change | Δ SSIM | pairs improved | Δ PSNR | pairs improved |",
-            "|---|---|---|---|---|",
-        ]
+        if len(seeds) == 1:
+            lines += [
+                f"Each row against the previous one, paired over the {n} test pairs (mean difference "
+                "± its standard error; share of pairs that improved). This is test-set noise only: "
+                "every variant was trained once, with one seed.",
+                "",
+                "| change | Δ SSIM | pairs improved | Δ PSNR | pairs improved |",
+                "|---|---|---|---|---|",
+            ]
+        else:
+            lines += [
+                f"Each row against the previous one: each test pair's difference averaged over the "
+                f"{len(seeds)} seeds, then its mean over the {n} pairs ± the standard error over the "
+                "pairs (test-set noise) / over the seeds (training noise), with the share of pairs that "
+                "improved.",
+                "",
+                "| change | Δ SSIM ± SE pairs / seeds | pairs improved | Δ PSNR ± SE pairs / seeds "
+                "| pairs improved |",
+                "|---|---|---|---|---|",
+            ]
         names = [row["variant"] for row in report["rows"]]
         for row in compared:
             previous = names[names.index(row["variant"]) - 1]
             cells = []
             for key, digits in (("ssim", 4), ("psnr", 2)):
                 diff = row["vs_previous"][key]
+                error = format_value(diff["standard_error"], digits)
+                if len(seeds) > 1:
+                    error += f" / {format_value(diff.get('seed_standard_error'), digits)}"
                 cells += [
-                    f"{diff['mean_difference']:+.{digits}f} ± {format_value(diff['standard_error'], digits)}",
+                    f"{diff['mean_difference']:+.{digits}f} ± {error}",
                     f"{100 * diff['improved_fraction']:.0f} %",
                 ]
             lines.append(f"| {previous} → {row['variant']} | {' | '.join(cells)} |")
@@ -395,26 +618,47 @@ def ablation_markdown(report: dict) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ablation.py",
-        description="The paper's ablation on the synthetic dataset: baseline (single-stage warp, no "
-        "segmentation guidance), C2F + SATT, C2F + SATT + duelling triplet, with equal step budgets.",
+        description="The paper's ablation: baseline (single-stage warp, no segmentation guidance), "
+        "C2F + SATT, C2F + SATT + duelling triplet, with equal step budgets, on the synthetic "
+        "dataset or --data (e.g. VITON), for one or several seeds.",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/ablation"), help="output folder")
     parser.add_argument("--steps-scale", type=float, default=1.0,
                         help="multiply every step count of the preset (e.g. 0.1 for a quick look)")
     parser.add_argument("--preset", default="tiny", help="config preset of all variants")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override applied to every variant before its own (repeatable)")
+    parser.add_argument("--seeds", type=_seeds_argument, default=None, metavar="S[,S...]",
+                        help="training seeds, each trains every variant (default: the preset's seed); "
+                        "with several, runs go to OUT/seed_<S>/ and the table is mean ± SE over seeds")
     parser.add_argument("--data", type=Path, help="dataset root (default: the synthetic dataset)")
     parser.add_argument(
         "--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)"
     )
     parser.add_argument("--in-memory", choices=["auto", "yes", "no"], default="auto")
-    parser.add_argument(
+    parser.add_argument("--lpips-weights", help="LPIPS weights (see evaluate.py --lpips-weights)")
+    parser.add_argument("--lpips-net", choices=["alex", "vgg"], default="alex")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
         "--overwrite", action="store_true", help="replace existing variant run directories"
+    )
+    group.add_argument(
+        "--resume", action="store_true",
+        help="continue an interrupted ablation in --out (finished stages and evaluations are kept)",
     )
     return parser
 
 
+def _seeds_argument(text: str) -> tuple[int, ...]:
+    try:
+        return parse_seeds(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--seeds: ")) from None
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     return run_main("ablation.py", lambda log: _ablation(args, log))
 
 
@@ -425,6 +669,8 @@ def _ablation(args, log) -> int:
     report = run_ablation(
         args.out, steps_scale=args.steps_scale, preset=args.preset, data_root=args.data,
         cache_dir=args.cache_dir, in_memory=args.in_memory, overwrite=args.overwrite, log=log,
+        seeds=args.seeds, resume=args.resume, overrides=args.overrides,
+        lpips_weights=args.lpips_weights, lpips_net=args.lpips_net,
     )
     print(ablation_markdown(report))
     return 0

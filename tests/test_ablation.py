@@ -1,7 +1,10 @@
 """The ablation runner, end to end at a couple of steps per stage, and its configs."""
 
 import json
+import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sievenet_tf import ablation
@@ -76,3 +79,93 @@ def test_runs_three_variants_with_equal_budgets_and_writes_the_table(tmp_path):
         assert (out / variant / "eval_test_paired" / "metrics.json").exists()
     with pytest.raises(FileExistsError, match="--overwrite"):
         ablation.run_ablation(out, steps_scale=0.001, data_root=data, log=lines.append)
+
+
+def _write_per_example(run_dir, ssim, psnr):
+    folder = run_dir / "eval_test_paired"
+    folder.mkdir(parents=True)
+    lines = ["person,cloth,ssim,psnr"] + [
+        f"p{i}.jpg,c{i}.jpg,{s},{p}" for i, (s, p) in enumerate(zip(ssim, psnr))
+    ]
+    (folder / "per_example.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_seeded_paired_differences_average_pairs_over_seeds(tmp_path):
+    # two seeds, three test pairs; after - before per seed: seed 0 (+0.1, +0.2, +0.3), seed 1 (+0.3, 0, -0.4)
+    runs = {}
+    for name, seed, ssim in [
+        ("a", 0, [0.5, 0.5, 0.5]), ("b", 0, [0.6, 0.7, 0.8]),
+        ("a", 1, [0.4, 0.5, 0.6]), ("b", 1, [0.7, 0.5, 0.2]),
+    ]:
+        runs[name, seed] = tmp_path / f"{name}{seed}"
+        _write_per_example(runs[name, seed], ssim, [20.0, 20.0, 20.0])
+    result = ablation.seeded_paired_differences([runs["a", 0], runs["a", 1]], [runs["b", 0], runs["b", 1]])
+    ssim = result["ssim"]
+    # per pair, averaged over seeds: (+0.2, +0.1, -0.05); SE over the three pairs
+    averaged = np.array([0.2, 0.1, -0.05])
+    assert ssim["mean_difference"] == pytest.approx(averaged.mean(), abs=1e-6)
+    assert ssim["standard_error"] == pytest.approx(averaged.std(ddof=1) / 3**0.5, abs=1e-6)
+    # per seed means +0.2 and -0.1/3 -> SE over the two seeds = half their gap
+    assert ssim["per_seed"] == pytest.approx([0.2, -0.1 / 3], abs=1e-6)
+    assert ssim["seed_standard_error"] == pytest.approx((0.2 + 0.1 / 3) / 2, abs=1e-6)
+    assert ssim["improved_fraction"] == pytest.approx(2 / 3, abs=1e-4)
+    assert result["psnr"]["mean_difference"] == 0 and result["psnr"]["improved_fraction"] == 0
+    # one seed: no seed standard error, the same numbers as paired_differences
+    one = ablation.seeded_paired_differences([runs["a", 0]], [runs["b", 0]])
+    assert one["ssim"]["seed_standard_error"] is None
+    plain = ablation.paired_differences(runs["a", 0], runs["b", 0])
+    assert one["ssim"]["mean_difference"] == plain["ssim"]["mean_difference"]
+    assert one["ssim"]["standard_error"] == plain["ssim"]["standard_error"]
+    _write_per_example(tmp_path / "other", [0.5, 0.5], [20.0, 20.0])
+    with pytest.raises(ValueError, match="different pairs"):
+        ablation.seeded_paired_differences([runs["a", 0]], [tmp_path / "other"])
+
+
+def test_parse_seeds_names_the_bad_value():
+    assert ablation.parse_seeds("0,1, 2") == (0, 1, 2)
+    with pytest.raises(ValueError, match="'x' is not an integer"):
+        ablation.parse_seeds("0,x")
+    with pytest.raises(ValueError, match="repeats"):
+        ablation.parse_seeds("1,1")
+
+
+def test_two_seeds_mean_and_error_over_seeds_and_resume_keeps_finished_work(tmp_path):
+    data = synthetic.generate(tmp_path / "data", 16, 8, (64, 48), seed=0, progress=False)
+    out = tmp_path / "ablation"
+    quiet = dict(log=lambda s: None, trainer_log=lambda s: None)
+    report = ablation.run_ablation(out, steps_scale=0.001, data_root=data, seeds=(0, 1), **quiet)
+    assert report["seeds"] == [0, 1] and not report["resumed"]
+    for row in report["rows"]:
+        assert [run["seed"] for run in row["runs"]] == [0, 1]
+        assert [Path(run["run_dir"]) for run in row["runs"]] == [
+            out / "seed_0" / row["variant"], out / "seed_1" / row["variant"]
+        ]
+        ssims = [run["metrics"]["ssim"] for run in row["runs"]]
+        assert ssims[0] != ssims[1]  # the seed changes initial weights and data order
+        assert row["metrics"]["ssim"] == pytest.approx(np.mean(ssims))
+        assert row["metrics_standard_error"]["ssim"] == pytest.approx(abs(ssims[0] - ssims[1]) / 2)
+    for seed in (0, 1):
+        config = json.loads((out / f"seed_{seed}" / "sievenet" / "config.json").read_text())
+        assert config["train"]["seed"] == seed
+    step = report["rows"][2]["vs_previous"]["ssim"]
+    assert len(step["per_seed"]) == 2 and step["seed_standard_error"] is not None
+    markdown = (out / "ablation.md").read_text()
+    assert "mean ± standard error over the 2 seeds" in markdown and "SE pairs / seeds" in markdown
+
+    # an ablation cut short: seed 1's last variant is missing; --resume trains only it
+    kept = out / "seed_0" / "c2f_satt" / "eval_test_paired" / "per_example.csv"
+    kept_time = kept.stat().st_mtime_ns
+    shutil.rmtree(out / "seed_1" / "sievenet")
+    lines = []
+    resumed = ablation.run_ablation(out, steps_scale=0.001, data_root=data, seeds=(0, 1), resume=True,
+                                    log=lines.append, trainer_log=lines.append)
+    assert kept.stat().st_mtime_ns == kept_time
+    assert sum("reusing the evaluation" in line for line in lines) == 5
+    # every texture stage is visited again; only seed 1's sievenet trains one
+    assert sum("[texture] already complete" in line for line in lines) == 5
+    assert resumed["resumed"]
+    for before, after in zip(report["rows"], resumed["rows"]):
+        assert after["runs"][0]["metrics"] == before["runs"][0]["metrics"]
+    assert (out / "seed_1" / "sievenet" / "eval_test_paired" / "metrics.json").exists()
+    with pytest.raises(FileExistsError, match="--resume"):
+        ablation.run_ablation(out, steps_scale=0.001, data_root=data, seeds=(0, 1), **quiet)

@@ -1,4 +1,4 @@
-"""The paper's ablation on the synthetic data: ``python training/ablation.py --out runs/ablation``.
+"""The paper's ablation: ``python training/ablation.py --out runs/ablation [--data ROOT --seeds 0,1]``.
 
 Thin entry point; the logic lives in :mod:`sievenet_tf.ablation`.
 """
