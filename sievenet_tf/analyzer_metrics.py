@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 
-from sievenet_tf import metrics as M
 from sievenet_tf import keys
+from sievenet_tf import metrics as M
 from sievenet_tf.labels import COCO18_KEYPOINT_NAMES, MODEL_CLASS_NAMES
 
 REFERENCE_HEIGHT = 256

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sievenet_tf.analyzer_metrics import AnalyzerMetrics
 from sievenet_tf import keys
+from sievenet_tf.analyzer_metrics import AnalyzerMetrics
 from tests.export.helpers import add_analyzer, make_data, make_run
 
 

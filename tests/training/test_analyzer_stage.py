@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from sievenet_tf.config import get_preset, override
-from sievenet_tf.run import Run, RunError
 from sievenet_tf.data.source import ArrayDataSource
+from sievenet_tf.run import Run, RunError
 from sievenet_tf.training.trainer import Trainer
 from tests.training.run_trainer import random_examples
 

@@ -5,8 +5,8 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from sievenet_tf.config import AnalyzerTrainingConfig
 from sievenet_tf import labels
+from sievenet_tf.config import AnalyzerTrainingConfig
 from sievenet_tf.training.augment import augment_cloth_batch, augment_person_batch
 
 NO_COLOR = dict(brightness=0.0, contrast=0.0, saturation=0.0, color_gain=0.0)
