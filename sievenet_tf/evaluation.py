@@ -214,6 +214,7 @@ def evaluate_run(
     lpips_net: str = "alex",
     write_images=None,
     worst: int = 0,
+    best: int = 0,
 ) -> dict:
     """Evaluate ``RUN_DIR/sievenet.keras`` on a split and write the report files.
 
@@ -279,10 +280,10 @@ def evaluate_run(
     predicted_priors = priors == "predicted" or analyzer_only
     if perturb and not analyzer_only:
         raise EvaluationError("perturb needs analyzer_only (the try-on targets would not move)")
-    if worst and (pairs != "paired" or priors != "dataset" or analyzer_only):
-        raise EvaluationError("worst needs paired pairs and the dataset's priors")
-    if worst < 0:
-        raise EvaluationError(f"worst must be >= 0, got {worst}")
+    if (worst or best) and (pairs != "paired" or priors != "dataset" or analyzer_only):
+        raise EvaluationError("worst / best need paired pairs and the dataset's priors")
+    if worst < 0 or best < 0:
+        raise EvaluationError(f"worst and best must be >= 0, got {worst} and {best}")
     if write_images is not None and analyzer_only:
         raise EvaluationError("write_images needs try-ons; it cannot be used with analyzer_only")
     if fid_backend not in FID_BACKENDS:
@@ -408,10 +409,10 @@ def evaluate_run(
     atomic.write_text(out_dir / "metrics.md", metrics_markdown(results))
     if paired:
         _write_per_example(out_dir / "per_example.csv", collected.names, values)
-        if worst:
+        if worst or best:
             from sievenet_tf.worst_cases import write_worst_grids
 
-            write_worst_grids(model, config, data_root, split, out_dir, count=worst,
+            write_worst_grids(model, config, data_root, split, out_dir, count=worst, best=best,
                               batch_size=batch_size, log=log)  # fmt: skip
     grid = tryon_grid(
         {k: np.concatenate(v) for k, v in collected.grid_columns.items()}, max_rows=grid_rows
@@ -764,6 +765,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--worst", type=positive_int, default=0, metavar="K",
                         help="paired: also write worst_ssim.png and worst_warp_iou_fine.png, the K "
                         "pairs with the lowest SSIM / fine-warp IoU (where to look for failures)")  # fmt: skip
+    parser.add_argument("--best", type=positive_int, default=0, metavar="K",
+                        help="paired: also write best_ssim.png and best_warp_iou_fine.png, the K "
+                        "pairs with the highest SSIM / fine-warp IoU")  # fmt: skip
     parser.add_argument(
         "--cache-dir", type=Path, help="synthetic dataset cache (default ~/.cache/sievenet-tf)"
     )
@@ -794,7 +798,7 @@ def _evaluate(args, log) -> int:
         args.run, data_root, split=args.split, pairs=args.pairs, batch_size=args.batch_size,
         max_examples=args.max_examples, out_dir=args.out, fid_weights=args.fid_weights,
         fid_backend=args.fid_backend, lpips_weights=args.lpips_weights, lpips_net=args.lpips_net,
-        write_images=args.write_images, log=log, priors=args.priors, worst=args.worst,
+        write_images=args.write_images, log=log, priors=args.priors, worst=args.worst, best=args.best,
         analyzer_only=args.analyzer_only, perturb=args.perturb,
     )
     print(metrics_markdown(results))

@@ -1,10 +1,11 @@
-"""Grids of a run's worst paired try-ons, by a per-example metric of an evaluation.
+"""Grids of a run's worst (and best) paired try-ons, by a per-example metric of an evaluation.
 
 ``python training/evaluate.py --run R --data D --worst 8`` writes, next to
 ``metrics.json``, ``worst_ssim.png`` and ``worst_warp_iou_fine.png``: the 8 test
 pairs with the lowest SSIM and the lowest fine-warp IoU, with the columns person |
 cloth | garment as worn | fine warp | expected segmentation | try-on. That is where
-to look for failure modes (README, "Failure modes on real photos").
+to look for failure modes (README, "Failure modes on real photos"). ``--best 8``
+writes ``best_ssim.png`` and ``best_warp_iou_fine.png``, the other end.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from sievenet_tf.visualization import save_png, tryon_grid
 WORST_METRICS = {"ssim": True, "warp_iou_fine": True, "psnr": True, "warp_l1_fine": False}
 
 
-def worst_pairs(per_example_csv, metric: str, count: int) -> list[tuple[str, str, float]]:
-    """The ``count`` worst (person, cloth, value) rows of an evaluation's ``per_example.csv``."""
+def worst_pairs(per_example_csv, metric: str, count: int, best: bool = False) -> list[tuple[str, str, float]]:
+    """The ``count`` worst (or with ``best``, best) (person, cloth, value) rows of ``per_example.csv``."""
     if metric not in WORST_METRICS:
         raise ValueError(f"metric must be one of {sorted(WORST_METRICS)}, got {metric!r}")
     with open(per_example_csv, newline="", encoding="utf-8") as f:
@@ -32,21 +33,28 @@ def worst_pairs(per_example_csv, metric: str, count: int) -> list[tuple[str, str
     if rows and metric not in rows[0]:
         raise ValueError(f"{per_example_csv}: no column {metric!r}")
     values = [(row["person"], row["cloth"], float(row[metric])) for row in rows]
-    values.sort(key=lambda item: item[2], reverse=not WORST_METRICS[metric])
+    values.sort(key=lambda item: item[2], reverse=WORST_METRICS[metric] == best)
     return values[:count]
 
 
 def write_worst_grids(model, config, data_root, split, out_dir, count=8,
-                      metrics=("ssim", "warp_iou_fine"), batch_size=8, log=print) -> list[Path]:
+                      metrics=("ssim", "warp_iou_fine"), batch_size=8, log=print, best=0) -> list[Path]:
     """Write ``OUT_DIR/worst_<metric>.png`` for each metric from ``OUT_DIR/per_example.csv``.
 
-    One more pass over the paired split, keeping only the chosen pairs.
+    With ``best`` > 0, also ``OUT_DIR/best_<metric>.png`` of the ``best`` best
+    pairs (``count`` may be 0 for those alone). One more pass over the paired
+    split, keeping only the chosen pairs.
 
     Returns:
         The written paths.
     """
     out_dir = Path(out_dir)
-    chosen = {metric: worst_pairs(out_dir / "per_example.csv", metric, count) for metric in metrics}
+    chosen = {}
+    for metric in metrics:
+        if count:
+            chosen["worst", metric] = worst_pairs(out_dir / "per_example.csv", metric, count)
+        if best:
+            chosen["best", metric] = worst_pairs(out_dir / "per_example.csv", metric, best, best=True)
     wanted = {(p, c) for rows in chosen.values() for p, c, _ in rows}
     kept = {}
     dataset = pipeline.make_dataset(data_root, config, split, "paired", batch_size=batch_size, shuffle=False)
@@ -68,12 +76,12 @@ def write_worst_grids(model, config, data_root, split, out_dir, count=8,
             if len(kept) == len(wanted):
                 break
     written = []
-    for metric, rows in chosen.items():
+    for (end, metric), rows in chosen.items():
         tiles = [kept[(p, c)] for p, c, _ in rows if (p, c) in kept]
         if not tiles:
             continue
-        grid = tryon_grid({name: np.stack([t[name] for t in tiles]) for name in tiles[0]}, max_rows=count)
-        path = out_dir / f"worst_{metric}.png"
+        grid = tryon_grid({name: np.stack([t[name] for t in tiles]) for name in tiles[0]}, max_rows=len(rows))
+        path = out_dir / f"{end}_{metric}.png"
         save_png(path, grid)
         written.append(path)
         log(f"wrote {path}: " + ", ".join(f"{p} {v:.3f}" for p, _, v in rows))

@@ -255,18 +255,23 @@ def test_worst_grids_show_the_lowest_pairs_of_per_example_csv(run_dir, dataset, 
 
     out = tmp_path / "eval"
     logged = []
-    evaluate_run(run_dir, dataset, out_dir=out, batch_size=3, worst=2, log=logged.append)
+    evaluate_run(run_dir, dataset, out_dir=out, batch_size=3, worst=2, best=1, log=logged.append)
     rows = list(csv.DictReader(open(out / "per_example.csv")))
-    lowest = sorted(rows, key=lambda r: float(r["ssim"]))[:2]
+    by_ssim = sorted(rows, key=lambda r: float(r["ssim"]))
+    lowest, highest = by_ssim[:2], by_ssim[-1]
     assert [(p, c) for p, c, _ in worst_pairs(out / "per_example.csv", "ssim", 2)] == [
         (r["person"], r["cloth"]) for r in lowest
     ]
+    assert [(p, c) for p, c, _ in worst_pairs(out / "per_example.csv", "ssim", 1, best=True)] == [
+        (highest["person"], highest["cloth"])
+    ]
     for metric in ("ssim", "warp_iou_fine"):
-        grid = np.asarray(Image.open(out / f"worst_{metric}.png"))
-        height = grid.shape[0]
-        assert height > 2 * 60  # two rows of 64 x 48 tiles
+        worst_height = np.asarray(Image.open(out / f"worst_{metric}.png")).shape[0]
+        best_height = np.asarray(Image.open(out / f"best_{metric}.png")).shape[0]
+        assert worst_height > 2 * 60 > best_height > 60  # two rows / one row of 64 x 48 tiles
     assert any(lowest[0]["person"] in line for line in logged if "worst_ssim" in line)
-    with pytest.raises(evaluation.EvaluationError, match="worst needs paired"):
+    assert any(highest["person"] in line for line in logged if "best_ssim" in line)
+    with pytest.raises(evaluation.EvaluationError, match="worst / best need paired"):
         evaluate_run(run_dir, dataset, pairs="unpaired", worst=2, out_dir=tmp_path / "u", log=_quiet)
     with pytest.raises(ValueError, match="metric must be one of"):
         worst_pairs(out / "per_example.csv", "fid", 2)
