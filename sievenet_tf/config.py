@@ -122,6 +122,10 @@ class LossConfig:
     # mask: a shape signal that the image L1 lacks where garment and background
     # are both light (CP-VTON+'s mask-aware warp loss). 0 (off) in the paper.
     warp_mask_l1: float = 0.0
+    # Bending of the coarse and fine TPS control grids (mean |second difference|
+    # of the control points, zero for any affine warp): a smoothness constraint
+    # against folds, the aim of CP-VTON+'s grid regulariser. 0 (off) in the paper.
+    warp_grid_bending: float = 0.0
     # Weighted cross-entropy: background and skin classes get these weights, others 1.
     segmentation_background_weight: float = 1.5  # (unconfirmed)
     segmentation_skin_weight: float = 1.5  # (unconfirmed)
@@ -425,7 +429,7 @@ _NON_NEGATIVE = (
     "loss.warp_l1_coarse", "loss.warp_l1_fine", "loss.warp_pgm", "loss.pgm_push",
     "loss.pgm_align", "loss.push_k", "loss.segmentation_background_weight",
     "loss.segmentation_skin_weight", "loss.texture_l1", "loss.texture_vgg", "loss.texture_mask",
-    "loss.texture_ssim", "loss.warp_mask_l1",
+    "loss.texture_ssim", "loss.warp_mask_l1", "loss.warp_grid_bending",
     "analyzer.heatmap_sigma", "analyzer.cloth_mask_threshold",
     "analyzer_training.parse_weight", "analyzer_training.heatmap_weight",
     "analyzer_training.background_weight", "analyzer_training.skin_weight",

@@ -90,11 +90,33 @@ def pgm_align(vgg, warped_coarse, warped_fine, target):
     return total / len(features)
 
 
+def tps_bending(theta, grid_size: int):
+    """Per-example bending of a TPS's control points: mean |second difference| of the offsets.
+
+    ``theta`` (B, 2N) holds x- then y-offsets of the regular ``grid_size`` x
+    ``grid_size`` control grid (:mod:`sievenet_tf.layers.tps`). The second
+    differences of the displaced points along both grid axes are zero for the
+    identity and for every affine warp (the regular grid is itself affine), so
+    the term charges only bending: folds, crossings and local stretch (the aim
+    of CP-VTON+'s grid constraint, here on the control points).
+
+    Returns:
+        (B,) float32.
+    """
+    points = ops.reshape(ops.cast(theta, "float32"), (-1, 2, grid_size, grid_size))
+    along_i = points[:, :, 2:, :] - 2.0 * points[:, :, 1:-1, :] + points[:, :, :-2, :]
+    along_j = points[:, :, :, 2:] - 2.0 * points[:, :, :, 1:-1] + points[:, :, :, :-2]
+    return 0.5 * (ops.mean(ops.abs(along_i), axis=(1, 2, 3)) + ops.mean(ops.abs(along_j), axis=(1, 2, 3)))
+
+
 def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push=0.5, align=0.5, push_k=3.0,
-              push_stop_gradient_coarse=False, target_mask=None, mask_l1=0.0):
+              push_stop_gradient_coarse=False, target_mask=None, mask_l1=0.0, grid_bending=0.0,
+              grid_size=None):
     """L_warp = l1_coarse * L_s^0 + l1_fine * L_s^1 + pgm * (push * L_push + align * L_align),
     plus ``mask_l1`` x (|M_stn^0 - M_gt| + |M_stn^1 - M_gt|) when ``mask_l1`` > 0 (a
-    mask-aware warp term as in CP-VTON+, not in the paper).
+    mask-aware warp term as in CP-VTON+, not in the paper) and ``grid_bending`` x
+    (:func:`tps_bending` of the coarse and of the fine TPS) when ``grid_bending`` > 0
+    (a smoothness constraint on the warp, also not in the paper).
 
     Args:
         outputs: the warper's output dict (``warped_cloth_coarse``, ``warped_cloth_fine``).
@@ -103,10 +125,12 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
         push_stop_gradient_coarse: see :func:`pgm_push`.
         target_mask: the worn garment's mask ``M_gt`` (B, H, W, 1); needed when
             ``mask_l1`` > 0.
+        grid_size: TPS control points per side; needed when ``grid_bending`` > 0
+            (the outputs' ``theta`` and ``delta_theta`` are read).
 
     Returns:
         dict of per-example terms: ``l1_coarse``, ``l1_fine``, ``pgm_push``,
-        ``pgm_align``, ``mask_l1``, ``total``.
+        ``pgm_align``, ``mask_l1``, ``grid_bending``, ``total``.
     """
     coarse, fine = outputs["warped_cloth_coarse"], outputs["warped_cloth_fine"]
     terms = {
@@ -123,11 +147,21 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
         )
     else:
         terms["mask_l1"] = 0.0 * terms["l1_fine"]
+    if grid_bending > 0:
+        if grid_size is None:
+            raise ValueError("grid_bending > 0 needs grid_size (TPS control points per side)")
+        theta = outputs["theta"]
+        terms["grid_bending"] = tps_bending(theta, grid_size) + tps_bending(
+            theta + outputs["delta_theta"], grid_size
+        )
+    else:
+        terms["grid_bending"] = 0.0 * terms["l1_fine"]
     terms["total"] = (
         l1_coarse * terms["l1_coarse"]
         + l1_fine * terms["l1_fine"]
         + pgm * (push * terms["pgm_push"] + align * terms["pgm_align"])
         + mask_l1 * terms["mask_l1"]
+        + grid_bending * terms["grid_bending"]
     )
     return terms
 

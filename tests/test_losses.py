@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from sievenet_tf import losses
 from sievenet_tf.models import VggFeatures
@@ -53,7 +54,7 @@ def test_warp_loss_terms(vgg, rng):
     target = _images(rng)
     outputs = {"warped_cloth_coarse": target, "warped_cloth_fine": target}
     terms = losses.warp_loss(outputs, target, vgg)
-    assert set(terms) == {"l1_coarse", "l1_fine", "pgm_push", "pgm_align", "mask_l1", "total"}
+    assert set(terms) == {"l1_coarse", "l1_fine", "pgm_push", "pgm_align", "mask_l1", "grid_bending", "total"}
     for value in terms.values():
         assert value.shape == (2,)
     np.testing.assert_allclose(terms["l1_fine"], 0.0)
@@ -96,7 +97,6 @@ def test_ssim_per_example_matches_the_evaluation_ssim(rng):
 
 
 def test_texture_loss_ssim_term_is_off_by_default_and_has_a_gradient(vgg, rng):
-    import tensorflow as tf
 
     person = _images(rng)
     mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)
@@ -128,6 +128,40 @@ def test_warp_mask_term_scores_the_warped_masks_against_the_worn_mask(rng):
         losses.warp_loss(outputs, cloth, None, mask_l1=1.0)
 
 
+def test_tps_bending_is_zero_for_affine_warps_and_positive_for_a_fold(rng):
+    from sievenet_tf.layers.tps import control_points
+
+    points_x, points_y = (tf.constant(v, tf.float32) for v in control_points(5))
+    # theta holds offsets: an affine map of the regular grid minus the grid is affine too
+    affine = tf.stack([0.1 + 0.2 * points_x - 0.3 * points_y, -0.2 + 0.1 * points_x + 0.4 * points_y])
+    theta = tf.reshape(tf.stack([tf.zeros(50), tf.reshape(affine, [-1])]), (2, 50))
+    np.testing.assert_allclose(losses.tps_bending(theta, 5), [0.0, 0.0], atol=1e-6)
+    # one control point pushed by 0.3 in x: second differences -0.6 at it, +0.3 at two
+    # neighbours along each axis -> mean |.| over (2 coords x 3 x 5) = 1.2 / 30 per axis
+    folded = np.zeros((1, 50), np.float32)
+    folded[0, 2 * 5 + 2] = 0.3
+    np.testing.assert_allclose(losses.tps_bending(folded, 5), [1.2 / 30], rtol=1e-5)
+    variable = tf.Variable(rng.normal(size=(2, 50)).astype(np.float32) * 0.1)
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(losses.tps_bending(variable, 5))
+    assert np.abs(tape.gradient(value, variable).numpy()).max() > 0
+
+
+def test_warp_grid_bending_term_reads_both_tps(rng):
+    cloth = _images(rng)
+    theta = rng.normal(size=(2, 50)).astype(np.float32) * 0.1
+    delta = rng.normal(size=(2, 50)).astype(np.float32) * 0.1
+    outputs = {"warped_cloth_coarse": cloth, "warped_cloth_fine": cloth, "theta": theta, "delta_theta": delta}
+    off = losses.warp_loss(outputs, cloth, None)
+    np.testing.assert_allclose(off["grid_bending"], 0.0)
+    on = losses.warp_loss(outputs, cloth, None, grid_bending=2.0, grid_size=5)
+    expected = losses.tps_bending(theta, 5) + losses.tps_bending(theta + delta, 5)
+    np.testing.assert_allclose(on["grid_bending"], expected, rtol=1e-6)
+    np.testing.assert_allclose(on["total"] - off["total"], 2.0 * expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="grid_size"):
+        losses.warp_loss(outputs, cloth, None, grid_bending=1.0)
+
+
 def test_triplet_zero_when_anchor_closer_to_positive_by_margin(rng):
     positive = _images(rng)
     anchor = positive + 0.1
@@ -154,7 +188,6 @@ def test_cosine_is_one_for_zero_residuals_and_scale_free_for_small_ones():
 
 
 def test_align_is_zero_for_a_perfect_warp_and_its_gradient_is_finite(vgg, rng):
-    import tensorflow as tf
 
     target = tf.constant(_images(rng))
     np.testing.assert_allclose(losses.pgm_align(vgg, target, target, target), 0.0, atol=1e-6)
@@ -166,7 +199,6 @@ def test_align_is_zero_for_a_perfect_warp_and_its_gradient_is_finite(vgg, rng):
 
 
 def test_push_stop_gradient_keeps_the_coarse_warp_out_of_the_second_term(rng):
-    import tensorflow as tf
 
     target = tf.constant(_images(rng))
     coarse = tf.Variable(target + 0.3)

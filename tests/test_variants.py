@@ -25,7 +25,7 @@ VARIANTS = {
     "batch_norm_unets": ['segmentation.normalization="batch"', 'texture.normalization="batch"'],
     # the real-photo switches: composite only inside the warped garment, SSIM term
     "real_photo_switches": ["texture.composite_within_warp=true", "loss.texture_ssim=1.0",
-                            "loss.warp_mask_l1=1.0"],
+                            "loss.warp_mask_l1=1.0", "loss.warp_grid_bending=1.0"],
 }
 
 
@@ -54,6 +54,7 @@ def test_variant_trains_evaluates_exports_and_tries_on(variant, data_root, tmp_p
         assert all(0 < record["ssim"] < 2 for record in texture_log)
         warp_log = [json.loads(line) for line in (run_dir / "logs" / "warp.jsonl").read_text().splitlines()]
         assert all(record["mask_l1"] > 0 for record in warp_log)
+        assert all(record["grid_bending"] >= 0 for record in warp_log) and warp_log[-1]["grid_bending"] > 0
 
     results = evaluate_run(run_dir, data_root, split="test", log=lambda s: None)
     assert np.isfinite(results["metrics"]["ssim"])

@@ -63,6 +63,8 @@ class WarpStage:
             push_stop_gradient_coarse=weights.push_stop_gradient_coarse,
             target_mask=batch[keys.CLOTH_WORN_MASK],
             mask_l1=weights.warp_mask_l1,
+            grid_bending=weights.warp_grid_bending,
+            grid_size=self.config.warp.grid_size,
         )
         return terms, outputs
 
