@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_to_tfrecord(commands)
     _add_benchmark(commands)
+    _add_holdout(commands)
     return parser
 
 
@@ -139,6 +140,17 @@ def _benchmark(args) -> int:
             num_batches=args.batches,
             tfrecord_dir=args.tfrecord,
         )
+    return 0
+
+
+def _holdout(args) -> int:
+    from sievenet_tf.data.holdout import make_holdout
+
+    result = make_holdout(args.root, args.out, args.count)
+    print(
+        f"wrote {result['out']}: {result['train']} training pairs, the last {result['test']} of "
+        f"{result['root']}/train_pairs.txt as its test split (linked, not copied)"
+    )
     return 0
 
 
@@ -234,6 +246,20 @@ def _add_benchmark(commands) -> None:
     bench.add_argument("--batches", type=int, default=40, help="timed batches per reader")
     bench.add_argument("--tfrecord", default=None, help="existing TFRecord conversion of ROOT")
     bench.set_defaults(run=_benchmark)
+
+
+def _add_holdout(commands) -> None:
+    holdout = commands.add_parser(
+        "holdout",
+        help="a root whose test split is the last N training pairs (persons a model trained on it "
+        "never saw), linked, not copied",
+    )
+    holdout.add_argument("root", help="dataset folder (VITON / VITON-HD layout)")
+    holdout.add_argument("out", help="output folder (absent or empty)")
+    holdout.add_argument(
+        "--count", type=int, required=True, metavar="N", help="training pairs to hold out"
+    )
+    holdout.set_defaults(run=_holdout)
 
 
 def _size(text: str) -> tuple[int, int]:
