@@ -36,6 +36,7 @@ TINY_VALUES = {
     "--batch-size": "2",
     "--preset": "tiny",
     "--model-steps": "1",
+    "--count": "1",
 }
 
 
