@@ -149,11 +149,19 @@ def compare(fmt: str, path, reference: list, outputs: list, thresholds: dict) ->
     failures = []
     limit = thresholds.get("max_abs")
     if limit is not None:
+        checked = max_abs
         if not any(same):
-            failures.append("the expected segmentation differs on every example")
-        name = max(max_abs, key=max_abs.get)
-        if max_abs[name] > limit:
-            failures.append(f"max abs difference {max_abs[name]:.3g} on {name!r} > {limit:g}")
+            # A near-tied segmenter (random or barely trained) can flip a pixel on
+            # every example. The outputs computed before the segmentation (the
+            # warps) must then still match on every example; what follows the
+            # argmax is left to the agreement threshold below.
+            checked = {name: value for name, value in max_abs_all.items() if name.startswith("warped_")}
+            if not checked:
+                failures.append("the expected segmentation differs on every example")
+        if checked:
+            name = max(checked, key=checked.get)
+            if checked[name] > limit:
+                failures.append(f"max abs difference {checked[name]:.3g} on {name!r} > {limit:g}")
     limit = thresholds.get("min_segmentation_agreement")
     if limit is not None and agreement is not None and agreement < limit:
         failures.append(f"expected_segmentation agrees on {agreement:.4%} of pixels < {limit:.2%}")

@@ -44,3 +44,29 @@ def test_thresholds_fail_the_check(tmp_path):
     with pytest.raises(ParityError, match="int8: try-on PSNR"):
         raise_on_failure(report)
     del rng
+
+
+def test_a_flipped_pixel_on_every_example_falls_back_to_the_warps(tmp_path):
+    path = tmp_path / "model.tflite"
+    path.write_bytes(b"x")
+    reference = [_outputs(np.random.default_rng(i)) for i in range(2)]
+    flipped = []
+    for ref in reference:
+        out = {name: value.copy() for name, value in ref.items()}
+        out["expected_segmentation"][0, 3, 4] = 5  # one pixel of 192 in another class
+        out["tryon"][0, 3, 4] += 0.5  # the texture network renders it differently
+        flipped.append(out)
+    thresholds = {"max_abs": 1e-4, "min_segmentation_agreement": 0.99}
+    result = compare("fp32", path, reference, flipped, thresholds)
+    assert result.examples_segmentation_equal == 0
+    assert result.segmentation_agreement == pytest.approx(191 / 192)
+    assert result.passed, result.failures
+    # ... but the warps are still held to max_abs on every example
+    for out in flipped:
+        out["warped_cloth_fine"] = out["warped_cloth_fine"] + 1e-3
+    broken = compare("fp32", path, reference, flipped, thresholds)
+    assert not broken.passed and "'warped_cloth_fine' > 0.0001" in broken.failures[0]
+    # ... and more flips than the agreement threshold allows still fail
+    many = [{**out, "expected_segmentation": np.full((1, 16, 12), 3, np.int32)} for out in reference]
+    failed = compare("fp32", path, reference, many, thresholds)
+    assert not failed.passed and "agrees on 0.0000% of pixels" in failed.failures[-1]
