@@ -335,87 +335,15 @@ def run_benchmark(
         log(f"float32 matmul, {count} thread(s): {results['matmul_gflops'][str(count)]} GFLOP/s")
     results["machine"]["sgemm_gflops"] = results["matmul_gflops"]
 
-    models = {}
-    if run_dir is not None:
-        config, sievenet = load_run(run_dir)
-        parse_layout = resolve_parse_layout(config, report.get("parse_layout"))
-        models = component_models(sievenet, config, parse_layout)
-        results["preset"] = config.name
-        results["image_size"] = list(config.data.image_size)
-        results["params"] = {
-            "total": int(sievenet.count_params()),
-            **{
-                name: int(getattr(sievenet, name).count_params())
-                for name in ("warper", "segmenter", "texture_translator")
-                if getattr(sievenet, name) is not None
-            },
-        }
-        results["gmacs"] = {
-            name: round(count_macs(model) / 1e9, 3) for name, (model, _) in models.items()
-        }
-        results["gmacs_executed"] = {
-            name: round(count_macs(model, executed=True) / 1e9, 3)
-            for name, (model, _) in models.items()
-        }
-        log(f"params {results['params']}, GMACs {results['gmacs']} "
-            f"(executed by the sub-pixel lowering: {results['gmacs_executed']['tryon']})")  # fmt: skip
-
+    models = _describe_models(results, run_dir, report, log) if run_dir is not None else {}
     if conv_ceiling and models:
-        from sievenet_tf.export import conv_ceiling as ceiling_lib
-
-        shapes = ceiling_lib.conv_shapes(models["tryon"][0])
-        results["conv_ceiling"] = {
-            str(count): ceiling_lib.measure(
-                shapes, count, work_dir=os.path.join(work, "conv_ceiling"), log=log
-            )
-            for count in threads
-        }
-        for key, value in results["conv_ceiling"].items():
-            log(f"int8 conv ceiling, {key} thread(s): {value['gmacs_per_s']} G MAC/s "
-                f"({value['gmacs']} GMACs of conv in {value['ms']} ms)")  # fmt: skip
-
+        _measure_conv_ceiling(results, models, threads, work, log)
     profile_format = "int8" if "int8" in formats else formats[0]
     for fmt in formats:
-        path = os.path.join(export_dir, tflite_lib.file_name(fmt))
-        entry = {"file_bytes": os.path.getsize(path), "latency_ms": {}, "components_ms": {}}
-        component_paths = {}
-        if components and models:
-            for name in (c for c in COMPONENTS if c in models):
-                model, ranges = models[name]
-                t0 = time.monotonic()
-                component_paths[name] = _convert_component(
-                    model, ranges, fmt, os.path.join(work, fmt, f"{name}.tflite")
-                )
-                log(f"{fmt}: {name} converted ({time.monotonic() - t0:.0f} s)")
-        for count in threads:
-            key = str(count)
-            entry["latency_ms"][key] = round(time_interpreter(path, count, repeats), 2)
-            entry["components_ms"][key] = {
-                name: round(time_interpreter(component_path, count, repeats), 2)
-                for name, component_path in component_paths.items()
-            }
-            log(
-                f"{fmt}, {count} thread(s): try-on {entry['latency_ms'][key]} ms, components {entry['components_ms'][key]}"
-            )
-        if "gmacs" in results:
-            entry["gflops_achieved"] = {key: round(2 * results["gmacs"]["tryon"] / (ms * 1e-3), 1)
-                                        for key, ms in entry["latency_ms"].items()}  # fmt: skip
-            entry["gmacs_per_s"] = {key: round(results["gmacs"]["tryon"] / (ms * 1e-3), 1)
-                                    for key, ms in entry["latency_ms"].items()}  # fmt: skip
-            if fmt == "int8" and "conv_ceiling" in results:
-                entry["share_of_conv_ceiling"] = {
-                    key: round(rate / results["conv_ceiling"][key]["gmacs_per_s"], 3)
-                    for key, rate in entry["gmacs_per_s"].items()
-                    if key in results["conv_ceiling"]
-                }
-        if profile and fmt == profile_format:
-            from sievenet_tf.export import profile as profile_lib
-
-            count = max(threads)
-            entry["profile"] = profile_lib.profile(path, count, repeats=max(3, repeats // 2), log=log)
-            entry["profile"]["threads"] = count
-            log(profile_lib.format_profile(entry["profile"], top=10))
-        results["formats"][fmt] = entry
+        results["formats"][fmt] = _time_format(
+            fmt, export_dir, work, models if components else {}, threads, repeats, results,
+            profile and fmt == profile_format, log,
+        )
 
     if "fp32" in results["formats"]:
         fp32_bytes = results["formats"]["fp32"]["file_bytes"]
@@ -429,6 +357,93 @@ def run_benchmark(
     atomic.write_json(os.path.join(export_dir, "benchmark.json"), results)
     atomic.write_text(os.path.join(export_dir, "benchmark.md"), format_table(results) + "\n")
     return results
+
+
+
+def _describe_models(results, run_dir, report, log) -> dict:
+    """Parameter counts and GMACs of the run into ``results``; the component models."""
+    config, sievenet = load_run(run_dir)
+    parse_layout = resolve_parse_layout(config, report.get("parse_layout"))
+    models = component_models(sievenet, config, parse_layout)
+    results["preset"] = config.name
+    results["image_size"] = list(config.data.image_size)
+    results["params"] = {
+        "total": int(sievenet.count_params()),
+        **{
+            name: int(getattr(sievenet, name).count_params())
+            for name in ("warper", "segmenter", "texture_translator")
+            if getattr(sievenet, name) is not None
+        },
+    }
+    results["gmacs"] = {
+        name: round(count_macs(model) / 1e9, 3) for name, (model, _) in models.items()
+    }
+    results["gmacs_executed"] = {
+        name: round(count_macs(model, executed=True) / 1e9, 3)
+        for name, (model, _) in models.items()
+    }
+    log(f"params {results['params']}, GMACs {results['gmacs']} "
+        f"(executed by the sub-pixel lowering: {results['gmacs_executed']['tryon']})")  # fmt: skip
+    return models
+
+
+def _measure_conv_ceiling(results, models, threads, work, log) -> None:
+    """The int8 conv throughput on the try-on's conv shapes, per thread count, into ``results``."""
+    from sievenet_tf.export import conv_ceiling as ceiling_lib
+
+    shapes = ceiling_lib.conv_shapes(models["tryon"][0])
+    results["conv_ceiling"] = {
+        str(count): ceiling_lib.measure(
+            shapes, count, work_dir=os.path.join(work, "conv_ceiling"), log=log
+        )
+        for count in threads
+    }
+    for key, value in results["conv_ceiling"].items():
+        log(f"int8 conv ceiling, {key} thread(s): {value['gmacs_per_s']} G MAC/s "
+            f"({value['gmacs']} GMACs of conv in {value['ms']} ms)")  # fmt: skip
+
+
+def _time_format(fmt, export_dir, work, models, threads, repeats, results, profile, log) -> dict:
+    """Latency of one exported format (and of its components, when ``models`` are given)."""
+    path = os.path.join(export_dir, tflite_lib.file_name(fmt))
+    entry = {"file_bytes": os.path.getsize(path), "latency_ms": {}, "components_ms": {}}
+    component_paths = {}
+    for name in (c for c in COMPONENTS if c in models):
+        model, ranges = models[name]
+        t0 = time.monotonic()
+        component_paths[name] = _convert_component(
+            model, ranges, fmt, os.path.join(work, fmt, f"{name}.tflite")
+        )
+        log(f"{fmt}: {name} converted ({time.monotonic() - t0:.0f} s)")
+    for count in threads:
+        key = str(count)
+        entry["latency_ms"][key] = round(time_interpreter(path, count, repeats), 2)
+        entry["components_ms"][key] = {
+            name: round(time_interpreter(component_path, count, repeats), 2)
+            for name, component_path in component_paths.items()
+        }
+        log(
+            f"{fmt}, {count} thread(s): try-on {entry['latency_ms'][key]} ms, components {entry['components_ms'][key]}"
+        )
+    if "gmacs" in results:
+        entry["gflops_achieved"] = {key: round(2 * results["gmacs"]["tryon"] / (ms * 1e-3), 1)
+                                    for key, ms in entry["latency_ms"].items()}  # fmt: skip
+        entry["gmacs_per_s"] = {key: round(results["gmacs"]["tryon"] / (ms * 1e-3), 1)
+                                for key, ms in entry["latency_ms"].items()}  # fmt: skip
+        if fmt == "int8" and "conv_ceiling" in results:
+            entry["share_of_conv_ceiling"] = {
+                key: round(rate / results["conv_ceiling"][key]["gmacs_per_s"], 3)
+                for key, rate in entry["gmacs_per_s"].items()
+                if key in results["conv_ceiling"]
+            }
+    if profile:
+        from sievenet_tf.export import profile as profile_lib
+
+        count = max(threads)
+        entry["profile"] = profile_lib.profile(path, count, repeats=max(3, repeats // 2), log=log)
+        entry["profile"]["threads"] = count
+        log(profile_lib.format_profile(entry["profile"], top=10))
+    return entry
 
 
 def format_table(results: dict) -> str:
