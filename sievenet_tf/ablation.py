@@ -401,9 +401,7 @@ def _mean_and_error(values):
     values = [v for v in values if v is not None]
     if not values:
         return None, None
-    mean = float(np.mean(values))
-    error = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
-    return mean, error
+    return float(np.mean(values)), _standard_error(values)
 
 
 def _variant_row(variant, config, runs) -> dict:
@@ -429,7 +427,6 @@ def _variant_row(variant, config, runs) -> dict:
         "train_seconds_total": round(float(np.mean([r["train_seconds_total"] for r in runs])), 1),
         "num_test_examples": runs[0]["num_test_examples"],
         "runs": runs,
-        "run_dir": runs[0]["run_dir"],
         "paper_viton": PAPER_VITON[variant.name],
     }
 
