@@ -67,7 +67,7 @@ from sievenet_tf.data.source import make_data_source
 from sievenet_tf.evaluation import evaluate_run, format_value
 from sievenet_tf.run import Run
 from sievenet_tf.training.progress import format_duration
-from sievenet_tf.training.trainer import Trainer
+from sievenet_tf.training.trainer import Trainer, TrainingInterrupted
 
 
 @dataclass(frozen=True)
@@ -663,11 +663,15 @@ def _ablation(args, log) -> int:
     # Seven trainers in one process trace many tf.functions; TF's retracing
     # warning about that is expected here and only hides the progress lines.
     tf.get_logger().setLevel("ERROR")
-    report = run_ablation(
-        args.out, steps_scale=args.steps_scale, preset=args.preset, data_root=args.data,
-        cache_dir=args.cache_dir, in_memory=args.in_memory, overwrite=args.overwrite, log=log,
-        seeds=args.seeds, resume=args.resume, overrides=args.overrides,
-        lpips_weights=args.lpips_weights, lpips_net=args.lpips_net,
-    )
+    try:
+        report = run_ablation(
+            args.out, steps_scale=args.steps_scale, preset=args.preset, data_root=args.data,
+            cache_dir=args.cache_dir, in_memory=args.in_memory, overwrite=args.overwrite, log=log,
+            seeds=args.seeds, resume=args.resume, overrides=args.overrides,
+            lpips_weights=args.lpips_weights, lpips_net=args.lpips_net,
+        )
+    except TrainingInterrupted as e:  # Ctrl-C / SIGTERM: the stage saved a checkpoint
+        log(f"{e} Continue the ablation with the same command and --resume.")
+        return 130
     print(ablation_markdown(report))
     return 0

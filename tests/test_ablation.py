@@ -169,3 +169,16 @@ def test_two_seeds_mean_and_error_over_seeds_and_resume_keeps_finished_work(tmp_
     assert (out / "seed_1" / "sievenet" / "eval_test_paired" / "metrics.json").exists()
     with pytest.raises(FileExistsError, match="--resume"):
         ablation.run_ablation(out, steps_scale=0.001, data_root=data, seeds=(0, 1), **quiet)
+
+
+def test_an_interrupted_ablation_says_how_to_continue(monkeypatch, tmp_path, capsys):
+    from sievenet_tf.training.trainer import TrainingInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise TrainingInterrupted("[warp] interrupted at step 3; checkpoint saved to X.")
+
+    monkeypatch.setattr(ablation, "run_ablation", interrupted)
+    assert ablation.main(["--out", str(tmp_path / "a")]) == 130
+    output = capsys.readouterr()
+    assert "interrupted at step 3" in output.out + output.err
+    assert "--resume" in output.out + output.err and "Traceback" not in output.err
