@@ -65,7 +65,7 @@ from sievenet_tf.data import pipeline
 from sievenet_tf.data.default_dataset import synthetic_root
 from sievenet_tf.data.source import make_data_source
 from sievenet_tf.evaluation import evaluate_run, format_value
-from sievenet_tf.run import Run
+from sievenet_tf.run import Run, copy_stage
 from sievenet_tf.training.progress import format_duration
 from sievenet_tf.training.trainer import Trainer, TrainingInterrupted
 
@@ -156,16 +156,7 @@ def _copy_shared_stages(source: Path, target: Path, stages, resume: bool = False
         if resume and target_run.has_network(stage):
             continue
         copied.append(stage)
-        target_run.network_path(stage).parent.mkdir(parents=True, exist_ok=True)
-        if target_run.checkpoint_dir(stage).exists():  # a copy cut short
-            shutil.rmtree(target_run.checkpoint_dir(stage))
-        shutil.copytree(source_run.checkpoint_dir(stage), target_run.checkpoint_dir(stage))
-        for log_file in (source_run.log_path(stage), source_run.heldout_path(stage)):
-            if log_file.exists():
-                (target / "logs").mkdir(parents=True, exist_ok=True)
-                shutil.copy2(log_file, target / "logs" / log_file.name)
-        # The network last: its presence marks a finished copy.
-        shutil.copy2(source_run.network_path(stage), target_run.network_path(stage))
+        copy_stage(source_run, target_run, stage)
     return copied
 
 

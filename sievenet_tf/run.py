@@ -388,11 +388,22 @@ def derive_run(source, destination, keep, assignments=()) -> Run:
         raise RunExistsError(f"{destination.directory} already exists; choose a new directory")
     destination.create(config)
     for stage in keep:
-        for path in (source.network_path(stage), source.log_path(stage), source.heldout_path(stage)):
-            if path.is_file():
-                target = destination.directory / path.relative_to(source.directory)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-        if source.checkpoint_dir(stage).is_dir():
-            shutil.copytree(source.checkpoint_dir(stage), destination.checkpoint_dir(stage))
+        copy_stage(source, destination, stage)
     return destination
+
+
+def copy_stage(source: Run, destination: Run, stage: str) -> None:
+    """Copy one trained stage (checkpoints, logs, then its network) between runs.
+
+    The network is written last, so its presence marks a finished copy; a
+    checkpoint folder left by a copy cut short is replaced.
+    """
+    if source.checkpoint_dir(stage).is_dir():
+        if destination.checkpoint_dir(stage).exists():
+            shutil.rmtree(destination.checkpoint_dir(stage))
+        shutil.copytree(source.checkpoint_dir(stage), destination.checkpoint_dir(stage))
+    for path in (source.log_path(stage), source.heldout_path(stage), source.network_path(stage)):
+        if path.is_file():
+            target = destination.directory / path.relative_to(source.directory)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
