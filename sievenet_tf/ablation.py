@@ -35,6 +35,11 @@ Resume: every stage checkpoints as it trains; ``--resume`` continues an
 interrupted ablation (finished stages are kept, a stage stopped half-way goes on
 from its last checkpoint, an evaluation newer than its model is reused).
 
+Other test sets: ``--also-test ROOT`` evaluates every run on the paired test
+split of another dataset root too (e.g. train on a hold-out root made by
+``sievenet-data holdout`` and test on both its held-out persons and VITON's
+test persons), into ``<run>/eval_test_paired_<ROOT name>/``, with its own table.
+
 Outputs in ``out_dir``: one run directory per variant and seed (each evaluated
 into ``<run>/eval_test_paired/``), ``ablation.json`` and ``ablation.md``.
 """
@@ -193,6 +198,7 @@ def run_ablation(
     overrides=(),
     lpips_weights=None,
     lpips_net: str = "alex",
+    also_test=(),
 ) -> dict:
     """Train and evaluate the three ablation variants; write ``ablation.json`` and ``ablation.md``.
 
@@ -213,6 +219,8 @@ def run_ablation(
         overrides: ``--set`` style ``section.key=value`` strings applied to the
             preset before the variants' own changes.
         lpips_weights, lpips_net: passed to :func:`~sievenet_tf.evaluation.evaluate_run`.
+        also_test: further dataset roots whose paired test split every run is
+            evaluated on as well (see the module docstring).
 
     Returns:
         The content of ``ablation.json``.
@@ -220,6 +228,7 @@ def run_ablation(
     if overwrite and resume:
         raise ValueError("--overwrite and --resume exclude each other")
     out_dir = Path(out_dir)
+    other_tests = _other_test_dirs(also_test)
     base = scaled_config(override(get_preset(preset), list(overrides)), steps_scale)
     seeds = tuple(seeds) if seeds else (base.train.seed,)
     if len(set(seeds)) != len(seeds):
@@ -253,6 +262,7 @@ def run_ablation(
         f"{base.triplet.start_step}) | seeds {', '.join(map(str, seeds))} | data {data_root} | out {out_dir}")
 
     runs = {}  # (seed, variant) -> the per-run record
+    other_runs = {eval_dir: {} for eval_dir in other_tests}  # eval dir -> (seed, variant) -> record
     total = len(seeds) * len(VARIANTS)
     for seed_index, seed in enumerate(seeds):
         stage_seconds = {v.name: {} for v in VARIANTS}
@@ -268,19 +278,25 @@ def run_ablation(
                 lpips_weights, lpips_net,
             )
             runs[key] = _run_record(seed, run_dirs[key], results, stage_seconds[variant.name], eval_seconds)
+            for eval_dir, other_root in other_tests.items():
+                other, other_seconds = _evaluate_variant(
+                    run_dirs[key], other_root, resume and not trained, prefix, log, trainer_log,
+                    lpips_weights, lpips_net, eval_dir=eval_dir,
+                )
+                other_runs[eval_dir][key] = _run_record(
+                    seed, run_dirs[key], other, stage_seconds[variant.name], other_seconds
+                )
             metrics = runs[key]["metrics"]
             log(f"{prefix}: SSIM {format_value(metrics['ssim'])}, PSNR {format_value(metrics['psnr'], 2)}, "
                 f"warp L1 {format_value(metrics['warp_l1_fine'])}, warp IoU "
                 f"{format_value(metrics['warp_iou_fine'])}, mIoU {format_value(metrics['segmentation_miou'])}")
 
-    rows = [
-        _variant_row(variant, configs[(seeds[0], variant.name)], [runs[(s, variant.name)] for s in seeds])
-        for variant in VARIANTS
+    rows = _table_rows(configs, runs, seeds)
+    others = [
+        {"data": str(root), "eval_dir": eval_dir,
+         "rows": _table_rows(configs, other_runs[eval_dir], seeds, eval_dir)}
+        for eval_dir, root in other_tests.items()
     ]
-    for previous, row in zip(rows, rows[1:]):
-        row["vs_previous"] = seeded_paired_differences(
-            [Path(r["run_dir"]) for r in previous["runs"]], [Path(r["run_dir"]) for r in row["runs"]]
-        )
     wall = time.monotonic() - started
     report = {
         "preset": preset,
@@ -296,6 +312,7 @@ def run_ablation(
             "triplet_start_step": base.triplet.start_step,
         },
         "rows": rows,
+        "other_tests": others,
         "fid_note": None
         if rows[0]["metrics"]["fid"] is not None
         else "FID not computed (no Inception weights)",
@@ -307,6 +324,35 @@ def run_ablation(
     atomic.write_text(out_dir / "ablation.md", ablation_markdown(report))
     log(f"ablation done in {format_duration(wall)}; wrote {out_dir}/ablation.json and ablation.md")
     return report
+
+
+def _other_test_dirs(roots) -> dict:
+    """``--also-test`` roots -> {evaluation folder name: root}; refuses missing or same-named roots."""
+    dirs = {}
+    for root in roots:
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"--also-test {root}: no such dataset folder")
+        name = f"eval_test_paired_{root.resolve().name}"
+        if name in dirs:
+            raise ValueError(f"--also-test {root}: another test root has the same folder name "
+                             f"({dirs[name]}); their evaluations would share {name}/")
+        dirs[name] = root
+    return dirs
+
+
+def _table_rows(configs, runs, seeds, eval_dir: str = "eval_test_paired") -> list:
+    """The table rows (mean ± SE over seeds, paired steps) of the runs evaluated into ``eval_dir``."""
+    rows = [
+        _variant_row(variant, configs[(seeds[0], variant.name)], [runs[(s, variant.name)] for s in seeds])
+        for variant in VARIANTS
+    ]
+    for previous, row in zip(rows, rows[1:]):
+        row["vs_previous"] = seeded_paired_differences(
+            [Path(r["run_dir"]) for r in previous["runs"]], [Path(r["run_dir"]) for r in row["runs"]],
+            eval_dir=eval_dir,
+        )
+    return rows
 
 
 def _train_variant(variant, config, run_dir, shared_dir, data, stage_seconds, prefix, log, trainer_log,
@@ -355,20 +401,22 @@ def _add_train_seconds(run_dir, stage, seconds) -> float:
     return times[stage]
 
 
-def _evaluate_variant(run_dir, data_root, reuse, prefix, log, trainer_log, lpips_weights, lpips_net):
-    """Evaluate one variant run on the paired test split; (results, seconds).
+def _evaluate_variant(run_dir, data_root, reuse, prefix, log, trainer_log, lpips_weights, lpips_net,
+                      eval_dir: str = "eval_test_paired"):
+    """Evaluate one variant run on the paired test split of ``data_root`` into ``RUN/eval_dir``.
 
-    With ``reuse`` (a resumed run that trained nothing new), an existing
-    evaluation is read instead of recomputed.
+    Returns (results, seconds). With ``reuse`` (a resumed run that trained
+    nothing new), an existing evaluation is read instead of recomputed.
     """
-    metrics_path = Path(run_dir) / "eval_test_paired" / "metrics.json"
+    metrics_path = Path(run_dir) / eval_dir / "metrics.json"
     if reuse and metrics_path.is_file():
         log(f"{prefix}: reusing the evaluation in {metrics_path.parent}")
         return json.loads(metrics_path.read_text(encoding="utf-8")), 0.0
-    log(f"{prefix}: evaluating on the test split (paired) ...")
+    log(f"{prefix}: evaluating on the test split (paired) of {data_root} ...")
     eval_started = time.monotonic()
     results = evaluate_run(run_dir, data_root, split="test", pairs="paired", log=trainer_log,
-                           lpips_weights=lpips_weights, lpips_net=lpips_net)
+                           lpips_weights=lpips_weights, lpips_net=lpips_net,
+                           out_dir=Path(run_dir) / eval_dir)
     return results, time.monotonic() - eval_started
 
 
@@ -422,15 +470,15 @@ def _variant_row(variant, config, runs) -> dict:
     }
 
 
-def _per_example(run_dir: Path):
-    with open(run_dir / "eval_test_paired" / "per_example.csv", encoding="utf-8") as f:
+def _per_example(run_dir: Path, eval_dir: str = "eval_test_paired"):
+    with open(Path(run_dir) / eval_dir / "per_example.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return rows
 
 
-def _paired_arrays(before_run: Path, after_run: Path, keys):
+def _paired_arrays(before_run: Path, after_run: Path, keys, eval_dir: str = "eval_test_paired"):
     """key -> per-pair (after - before) differences of two runs evaluated on the same pairs."""
-    before, after = _per_example(before_run), _per_example(after_run)
+    before, after = _per_example(before_run, eval_dir), _per_example(after_run, eval_dir)
     names = [(r["person"], r["cloth"]) for r in before]
     if names != [(r["person"], r["cloth"]) for r in after]:
         raise ValueError(f"{before_run} and {after_run} were evaluated on different pairs")
@@ -441,18 +489,20 @@ def _standard_error(values) -> float | None:
     return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
 
 
-def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr")) -> dict:
+def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr"),
+                       eval_dir: str = "eval_test_paired") -> dict:
     """Per-pair differences of two variants' test metrics (after - before).
 
     Both runs were evaluated on the same pairs in the same order, so the
     differences are paired: the standard error of their mean says how much of
     a gap is test-set noise (it says nothing about seed-to-seed training noise).
+    ``eval_dir`` names the evaluation folder of both runs.
 
     Returns:
         dict key -> ``{"mean_difference", "standard_error", "improved_fraction"}``.
     """
     result = {}
-    for key, difference in _paired_arrays(before_run, after_run, keys).items():
+    for key, difference in _paired_arrays(before_run, after_run, keys, eval_dir).items():
         spread = _standard_error(difference)
         result[key] = {
             "mean_difference": round(float(difference.mean()), 6),
@@ -462,7 +512,8 @@ def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr"))
     return result
 
 
-def seeded_paired_differences(before_runs, after_runs, keys=("ssim", "psnr")) -> dict:
+def seeded_paired_differences(before_runs, after_runs, keys=("ssim", "psnr"),
+                              eval_dir: str = "eval_test_paired") -> dict:
     """Paired differences of two variants trained with the same seeds (after - before).
 
     ``before_runs[i]`` and ``after_runs[i]`` share seed i. Each test pair's
@@ -477,7 +528,7 @@ def seeded_paired_differences(before_runs, after_runs, keys=("ssim", "psnr")) ->
     """
     if len(before_runs) != len(after_runs) or not before_runs:
         raise ValueError("seeded_paired_differences needs the same number (>= 1) of runs on both sides")
-    per_seed = [_paired_arrays(Path(b), Path(a), keys) for b, a in zip(before_runs, after_runs)]
+    per_seed = [_paired_arrays(Path(b), Path(a), keys, eval_dir) for b, a in zip(before_runs, after_runs)]
     result = {}
     for key in keys:
         stacked = np.stack([arrays[key] for arrays in per_seed])  # (seeds, pairs)
@@ -509,13 +560,6 @@ def ablation_markdown(report: dict) -> str:
     steps = report["steps"]
     seeds = report.get("seeds", [0])
     synthetic = report.get("synthetic", True)
-    header = [
-        "variant",
-        "paper row",
-        *(label for _, label, _ in TABLE_METRICS),
-        "train time",
-        "paper SSIM / PSNR",
-    ]
     where = "synthetic data" if synthetic else f"`{report['data']}`"
     seeds_text = (
         f"seed {seeds[0]}" if len(seeds) == 1
@@ -529,24 +573,13 @@ def ablation_markdown(report: dict) -> str:
         + (f" with {', '.join(f'`{o}`' for o in overrides)}" if overrides else "")
         + f": warp {steps['warp']}, segmentation "
         f"{steps['segmentation']}, texture {steps['texture']} steps per variant (triplet from texture "
-        f"step {steps['triplet_start_step']} in `sievenet`); {seeds_text}. Test split of "
-        f"`{report['data']}`, paired; "
+        f"step {steps['triplet_start_step']} in `sievenet`); {seeds_text}. Trained on `{report['data']}`; "
+        f"tested on its test split, paired; "
         "SSIM / PSNR on [0, 1], warp L1 (fine warp vs the garment as worn, [0, 1]) and IoU (warped "
         "mask vs worn-garment mask) — see docs/evaluation.md.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        *_table_lines(report["rows"]),
     ]
-    for row in report["rows"]:
-        values = [_cell(row, key, digits) for key, _, digits in TABLE_METRICS]
-        paper = row["paper_viton"]
-        shared = (
-            f" (incl. shared {', '.join(row['shared_stages'])})" if row["shared_stages"] else ""
-        )
-        lines.append(
-            f"| {row['variant']} | {row['paper_row']} | {' | '.join(values)} | "
-            f"{format_duration(row['train_seconds_total'])}{shared} | {paper['ssim']:.3f} / {paper['psnr']:.2f} |"
-        )
     identity = report["rows"][0]["identity_warp"]
     lines += [
         "",
@@ -558,46 +591,87 @@ def ablation_markdown(report: dict) -> str:
         + (" of the last, resumed invocation; train times add up every invocation's."
            if report.get("resumed") else "."),
         "",
+        *_differences_lines(report["rows"], seeds),
     ]
-    compared = [row for row in report["rows"] if row.get("vs_previous")]
-    if compared:
-        n = report["rows"][0]["num_test_examples"]
-        if len(seeds) == 1:
-            lines += [
-                f"Each row against the previous one, paired over the {n} test pairs (mean difference "
-                "± its standard error; share of pairs that improved). This is test-set noise only: "
-                "every variant was trained once, with one seed.",
-                "",
-                "| change | Δ SSIM | pairs improved | Δ PSNR | pairs improved |",
-                "|---|---|---|---|---|",
-            ]
-        else:
-            lines += [
-                f"Each row against the previous one: each test pair's difference averaged over the "
-                f"{len(seeds)} seeds, then its mean over the {n} pairs ± the standard error over the "
-                "pairs (test-set noise) / over the seeds (training noise), with the share of pairs that "
-                "improved.",
-                "",
-                "| change | Δ SSIM ± SE pairs / seeds | pairs improved | Δ PSNR ± SE pairs / seeds "
-                "| pairs improved |",
-                "|---|---|---|---|---|",
-            ]
-        names = [row["variant"] for row in report["rows"]]
-        for row in compared:
-            previous = names[names.index(row["variant"]) - 1]
-            cells = []
-            for key, digits in (("ssim", 4), ("psnr", 2)):
-                diff = row["vs_previous"][key]
-                error = format_value(diff["standard_error"], digits)
-                if len(seeds) > 1:
-                    error += f" / {format_value(diff.get('seed_standard_error'), digits)}"
-                cells += [
-                    f"{diff['mean_difference']:+.{digits}f} ± {error}",
-                    f"{100 * diff['improved_fraction']:.0f} %",
-                ]
-            lines.append(f"| {previous} → {row['variant']} | {' | '.join(cells)} |")
-        lines.append("")
+    for other in report.get("other_tests") or []:
+        identity = other["rows"][0]["identity_warp"]
+        lines += [
+            f"## The same runs on the test split of `{other['data']}` (paired)",
+            "",
+            *_table_lines(other["rows"]),
+            "",
+            f"Identity warp: L1 {format_value(identity['l1'])}, IoU {format_value(identity['iou'])}.",
+            "",
+            *_differences_lines(other["rows"], seeds),
+        ]
     return "\n".join(lines)
+
+
+def _table_lines(rows) -> list[str]:
+    """The variant table (header, rule, one line per variant)."""
+    header = [
+        "variant",
+        "paper row",
+        *(label for _, label, _ in TABLE_METRICS),
+        "train time",
+        "paper SSIM / PSNR",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        values = [_cell(row, key, digits) for key, _, digits in TABLE_METRICS]
+        paper = row["paper_viton"]
+        shared = (
+            f" (incl. shared {', '.join(row['shared_stages'])})" if row["shared_stages"] else ""
+        )
+        lines.append(
+            f"| {row['variant']} | {row['paper_row']} | {' | '.join(values)} | "
+            f"{format_duration(row['train_seconds_total'])}{shared} | {paper['ssim']:.3f} / {paper['psnr']:.2f} |"
+        )
+    return lines
+
+
+def _differences_lines(rows, seeds) -> list[str]:
+    """Each row against the previous one, paired over the test pairs (empty without steps)."""
+    compared = [row for row in rows if row.get("vs_previous")]
+    if not compared:
+        return []
+    n = rows[0]["num_test_examples"]
+    if len(seeds) == 1:
+        lines = [
+            f"Each row against the previous one, paired over the {n} test pairs (mean difference "
+            "± its standard error; share of pairs that improved). This is test-set noise only: "
+            "every variant was trained once, with one seed.",
+            "",
+            "| change | Δ SSIM | pairs improved | Δ PSNR | pairs improved |",
+            "|---|---|---|---|---|",
+        ]
+    else:
+        lines = [
+            f"Each row against the previous one: each test pair's difference averaged over the "
+            f"{len(seeds)} seeds, then its mean over the {n} pairs ± the standard error over the "
+            "pairs (test-set noise) / over the seeds (training noise), with the share of pairs that "
+            "improved.",
+            "",
+            "| change | Δ SSIM ± SE pairs / seeds | pairs improved | Δ PSNR ± SE pairs / seeds "
+            "| pairs improved |",
+            "|---|---|---|---|---|",
+        ]
+    names = [row["variant"] for row in rows]
+    for row in compared:
+        previous = names[names.index(row["variant"]) - 1]
+        cells = []
+        for key, digits in (("ssim", 4), ("psnr", 2)):
+            diff = row["vs_previous"][key]
+            error = format_value(diff["standard_error"], digits)
+            if len(seeds) > 1:
+                error += f" / {format_value(diff.get('seed_standard_error'), digits)}"
+            cells += [
+                f"{diff['mean_difference']:+.{digits}f} ± {error}",
+                f"{100 * diff['improved_fraction']:.0f} %",
+            ]
+        lines.append(f"| {previous} → {row['variant']} | {' | '.join(cells)} |")
+    lines.append("")
+    return lines
 
 
 # ---------------------------------------------------------------------- CLI
@@ -626,6 +700,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--in-memory", choices=["auto", "yes", "no"], default="auto")
     parser.add_argument("--lpips-weights", help="LPIPS weights (see evaluate.py --lpips-weights)")
     parser.add_argument("--lpips-net", choices=["alex", "vgg"], default="alex")
+    parser.add_argument(
+        "--also-test", type=Path, action="append", default=[], metavar="ROOT",
+        help="also evaluate every run on the paired test split of this dataset root (repeatable); "
+        "its own table follows the main one",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--overwrite", action="store_true", help="replace existing variant run directories"
@@ -659,7 +738,7 @@ def _ablation(args, log) -> int:
             args.out, steps_scale=args.steps_scale, preset=args.preset, data_root=args.data,
             cache_dir=args.cache_dir, in_memory=args.in_memory, overwrite=args.overwrite, log=log,
             seeds=args.seeds, resume=args.resume, overrides=args.overrides,
-            lpips_weights=args.lpips_weights, lpips_net=args.lpips_net,
+            lpips_weights=args.lpips_weights, lpips_net=args.lpips_net, also_test=args.also_test,
         )
     except TrainingInterrupted as e:  # Ctrl-C / SIGTERM: the stage saved a checkpoint
         log(f"{e} Continue the ablation with the same command and --resume.")

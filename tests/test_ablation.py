@@ -45,10 +45,12 @@ def test_scaled_config_scales_every_step_count():
 
 def test_runs_three_variants_with_equal_budgets_and_writes_the_table(tmp_path):
     data = synthetic.generate(tmp_path / "data", 16, 8, (64, 48), seed=0, progress=False)
+    other = synthetic.generate(tmp_path / "other_persons", 4, 6, (64, 48), seed=5, progress=False)
     out = tmp_path / "ablation"
     lines = []
     report = ablation.run_ablation(
-        out, steps_scale=0.001, data_root=data, log=lines.append, trainer_log=lambda s: None
+        out, steps_scale=0.001, data_root=data, log=lines.append, trainer_log=lambda s: None,
+        also_test=[other],
     )
     rows = report["rows"]
     assert [row["variant"] for row in rows] == ["baseline", "c2f_satt", "sievenet"]
@@ -70,15 +72,41 @@ def test_runs_three_variants_with_equal_budgets_and_writes_the_table(tmp_path):
 
     assert json.loads((out / "ablation.json").read_text())["rows"] == rows
     markdown = (out / "ablation.md").read_text()
-    (main_table,) = [b.splitlines() for b in markdown.split("\n\n") if b.startswith("| variant")]
-    assert len(main_table) == 2 + 3 and "SSIM" in main_table[0]  # header, rule, 3 variants
+    main_table, other_table = [b.splitlines() for b in markdown.split("\n\n") if b.startswith("| variant")]
+    assert len(main_table) == len(other_table) == 2 + 3 and "SSIM" in main_table[0]  # header, rule, 3 variants
     assert [row["variant"] for row in rows if "vs_previous" in row] == ["c2f_satt", "sievenet"]
     assert "| c2f_satt → sievenet |" in markdown
     assert any("sievenet: SSIM" in line for line in lines)
     for variant in ("baseline", "c2f_satt", "sievenet"):
         assert (out / variant / "eval_test_paired" / "metrics.json").exists()
+    # --also-test: every run evaluated on the other root's 6 test pairs too, with its own table
+    (tested,) = report["other_tests"]
+    assert tested["data"] == str(other) and tested["eval_dir"] == "eval_test_paired_other_persons"
+    assert [row["variant"] for row in tested["rows"]] == ["baseline", "c2f_satt", "sievenet"]
+    for row, main_row in zip(tested["rows"], rows):
+        assert row["num_test_examples"] == 6 and main_row["num_test_examples"] == 8
+        assert row["metrics"]["ssim"] != main_row["metrics"]["ssim"]
+        per_example = Path(row["runs"][0]["run_dir"]) / tested["eval_dir"] / "per_example.csv"
+        assert len(per_example.read_text().splitlines()) == 1 + 6
+    step = tested["rows"][2]["vs_previous"]["ssim"]
+    plain = ablation.paired_differences(out / "c2f_satt", out / "sievenet", eval_dir=tested["eval_dir"])
+    assert (step["mean_difference"], step["standard_error"]) == (
+        plain["ssim"]["mean_difference"], plain["ssim"]["standard_error"]
+    )
+    assert f"## The same runs on the test split of `{other}` (paired)" in markdown
+    assert "| c2f_satt → sievenet |" in markdown.split("## The same runs")[1]
     with pytest.raises(FileExistsError, match="--overwrite"):
         ablation.run_ablation(out, steps_scale=0.001, data_root=data, log=lines.append)
+
+
+def test_also_test_refuses_a_missing_root_and_two_roots_of_one_name(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--also-test .*nowhere"):
+        ablation.run_ablation(tmp_path / "out", also_test=[tmp_path / "nowhere"])
+    (tmp_path / "a" / "viton").mkdir(parents=True)
+    (tmp_path / "b" / "viton").mkdir(parents=True)
+    with pytest.raises(ValueError, match="same folder name"):
+        ablation.run_ablation(tmp_path / "out", also_test=[tmp_path / "a" / "viton", tmp_path / "b" / "viton"])
+    assert not (tmp_path / "out").exists()
 
 
 def _write_per_example(run_dir, ssim, psnr):
