@@ -210,3 +210,20 @@ def test_an_interrupted_ablation_says_how_to_continue(monkeypatch, tmp_path, cap
     output = capsys.readouterr()
     assert "interrupted at step 3" in output.out + output.err
     assert "--resume" in output.out + output.err and "Traceback" not in output.err
+
+
+def test_documented_ablation_commands_parse():
+    import re
+    import shlex
+
+    repo = Path(__file__).resolve().parents[1]
+    found = 0
+    for name in ("README.md", "docs/evaluation.md"):
+        text = (repo / name).read_text(encoding="utf-8")
+        for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                words = shlex.split(line, comments=True)
+                if words[:2] == ["python", "training/ablation.py"]:
+                    ablation.build_parser().parse_args(words[2:])  # SystemExit if misspelt
+                    found += 1
+    assert found >= 2
