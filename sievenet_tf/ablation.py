@@ -98,6 +98,8 @@ VARIANTS = (
             ("warp", "segmentation", "texture"), shared_from="c2f_satt",
             shared_stages=("warp", "segmentation")),
 )
+# A run's evaluation on the paired test split (evaluate_run's default folder for it).
+TEST_EVAL_DIR = "eval_test_paired"
 # The paper's numbers on VITON (SSIM, PSNR, FID), for the table's context.
 PAPER_VITON = {
     "baseline": {"ssim": 0.698, "psnr": 14.54, "fid": 20.33},
@@ -333,7 +335,7 @@ def _other_test_dirs(roots) -> dict:
         root = Path(root)
         if not root.is_dir():
             raise FileNotFoundError(f"--also-test {root}: no such dataset folder")
-        name = f"eval_test_paired_{root.resolve().name}"
+        name = f"{TEST_EVAL_DIR}_{root.resolve().name}"
         if name in dirs:
             raise ValueError(f"--also-test {root}: another test root has the same folder name "
                              f"({dirs[name]}); their evaluations would share {name}/")
@@ -341,7 +343,7 @@ def _other_test_dirs(roots) -> dict:
     return dirs
 
 
-def _table_rows(configs, runs, seeds, eval_dir: str = "eval_test_paired") -> list:
+def _table_rows(configs, runs, seeds, eval_dir: str = TEST_EVAL_DIR) -> list:
     """The table rows (mean ± SE over seeds, paired steps) of the runs evaluated into ``eval_dir``."""
     rows = [
         _variant_row(variant, configs[(seeds[0], variant.name)], [runs[(s, variant.name)] for s in seeds])
@@ -402,7 +404,7 @@ def _add_train_seconds(run_dir, stage, seconds) -> float:
 
 
 def _evaluate_variant(run_dir, data_root, reuse, prefix, log, trainer_log, lpips_weights, lpips_net,
-                      eval_dir: str = "eval_test_paired"):
+                      eval_dir: str = TEST_EVAL_DIR):
     """Evaluate one variant run on the paired test split of ``data_root`` into ``RUN/eval_dir``.
 
     Returns (results, seconds). With ``reuse`` (a resumed run that trained
@@ -470,13 +472,13 @@ def _variant_row(variant, config, runs) -> dict:
     }
 
 
-def _per_example(run_dir: Path, eval_dir: str = "eval_test_paired"):
+def _per_example(run_dir: Path, eval_dir: str = TEST_EVAL_DIR):
     with open(Path(run_dir) / eval_dir / "per_example.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return rows
 
 
-def _paired_arrays(before_run: Path, after_run: Path, keys, eval_dir: str = "eval_test_paired"):
+def _paired_arrays(before_run: Path, after_run: Path, keys, eval_dir: str = TEST_EVAL_DIR):
     """key -> per-pair (after - before) differences of two runs evaluated on the same pairs."""
     before, after = _per_example(before_run, eval_dir), _per_example(after_run, eval_dir)
     names = [(r["person"], r["cloth"]) for r in before]
@@ -490,7 +492,7 @@ def _standard_error(values) -> float | None:
 
 
 def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr"),
-                       eval_dir: str = "eval_test_paired") -> dict:
+                       eval_dir: str = TEST_EVAL_DIR) -> dict:
     """Per-pair differences of two variants' test metrics (after - before).
 
     Both runs were evaluated on the same pairs in the same order, so the
@@ -513,7 +515,7 @@ def paired_differences(before_run: Path, after_run: Path, keys=("ssim", "psnr"),
 
 
 def seeded_paired_differences(before_runs, after_runs, keys=("ssim", "psnr"),
-                              eval_dir: str = "eval_test_paired") -> dict:
+                              eval_dir: str = TEST_EVAL_DIR) -> dict:
     """Paired differences of two variants trained with the same seeds (after - before).
 
     ``before_runs[i]`` and ``after_runs[i]`` share seed i. Each test pair's
