@@ -75,6 +75,12 @@ METRIC_ROWS = {
         "Gaussian 11x11, σ 1.5, K1 0.01, K2 0.03, [0, 1], valid region",
     ),
     "psnr": ("PSNR dB (try-on vs person)", "↑", "data range 1, per image, averaged"),
+    "psnr_shift_free": (
+        "PSNR dB, global shift removed",
+        "↑",
+        "try-on minus its per-channel mean offset from the person; PSNR − this = the shift's cost",
+    ),
+    "tryon_bias": ("mean signed error (try-on − person)", "→ 0", "[0, 1]; > 0: try-on brighter"),
     "fid": ("FID (try-ons vs persons)", "↓", "pytorch-fid InceptionV3 pool3, 299x299, 8-bit"),
     "lpips": ("LPIPS (try-on vs person)", "↓", "lpips v0.1 on [-1, 1], 8-bit, per image"),
     "warp_l1_coarse": ("warp L1 coarse (vs cloth_worn)", "↓", "mean |I_stn^0 − I_gt| on [0, 1]"),
@@ -613,7 +619,7 @@ def _write_analyzer_only(run_dir, data_root, split, count, config, analyzer, out
 
 # Computed by paired_metrics; "lpips" joins them when LPIPS weights are given.
 PER_EXAMPLE_METRICS = (
-    "ssim", "psnr", "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
+    "ssim", "psnr", "psnr_shift_free", "tryon_bias", "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
     "identity_warp_l1", "identity_warp_iou",
 )
 
@@ -631,7 +637,12 @@ def paired_metrics(batch: dict, outputs: dict) -> dict:
     person = M.to_unit_range(batch[keys.PERSON])
     tryon = M.to_unit_range(outputs["tryon"])
     worn, worn_mask = M.to_unit_range(batch[keys.CLOTH_WORN]), batch[keys.CLOTH_WORN_MASK]
-    values = {"ssim": M.ssim(tryon, person), "psnr": M.psnr(tryon, person)}
+    values = {
+        "ssim": M.ssim(tryon, person),
+        "psnr": M.psnr(tryon, person),
+        "psnr_shift_free": M.psnr_shift_free(tryon, person),
+        "tryon_bias": M.mean_signed_error(tryon, person),
+    }
     for level in ("coarse", "fine"):
         warped = M.to_unit_range(outputs[f"warped_cloth_{level}"])
         values[f"warp_l1_{level}"] = M.l1_distance(warped, worn)

@@ -147,6 +147,28 @@ def psnr(a, b, data_range: float = 1.0) -> np.ndarray:
         return 10.0 * np.log10(data_range**2 / mse)
 
 
+def mean_signed_error(a, b) -> np.ndarray:
+    """Mean of ``a - b`` per image, over pixels and channels: (B,).
+
+    Positive where ``a`` is brighter than ``b`` on average. A global brightness or
+    colour shift moves it; blur and noise leave it near zero.
+    """
+    a, b = _check_pair(a, b)
+    return np.mean(a - b, axis=(1, 2, 3))
+
+
+def psnr_shift_free(a, b, data_range: float = 1.0) -> np.ndarray:
+    """PSNR per image after removing ``a``'s per-channel mean offset from ``b``.
+
+    ``a - mean_c(a - b)`` against ``b``: what the PSNR would be without a global
+    brightness or colour shift. :func:`psnr` minus this splits a PSNR gap into the
+    shift and the rest (structure, blur, noise).
+    """
+    a, b = _check_pair(a, b)
+    offset = np.mean(a - b, axis=(1, 2), keepdims=True)
+    return psnr(a - offset, b, data_range)
+
+
 # --------------------------------------------------------------------- warp
 
 

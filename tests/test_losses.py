@@ -176,6 +176,38 @@ def test_triplet_zero_when_anchor_closer_to_positive_by_margin(rng):
         losses.duelling_triplet_loss(anchor, positive, negative, distance="cos")
 
 
+def _triplet_gradient(anchor, positive, negative, distance):
+    anchor = tf.Variable(anchor)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(losses.duelling_triplet_loss(anchor, positive, negative, 0.0, distance))
+    return tape.gradient(loss, anchor).numpy()
+
+
+def test_l1_triplet_reweights_toward_the_last_move_and_l2_follows_the_snapshot_residual(rng):
+    """Why d = L1 can drift and d = L2 cannot (docs/evaluation.md, the duelling triplet).
+
+    Shortly after a snapshot refresh the anchor is the negative plus the last step. With
+    L1 the term's pixel gradient is then -2 / N where the target lies beyond the anchor in
+    the direction of that step and 0 elsewhere: L1 + triplet weighs those targets 3:1, so
+    its optimum is a quantile past the median, in the direction the network last moved.
+    With squared L2 the gradient is 2 (n - p) / N whatever the anchor: the snapshot's own
+    residual, whose optimum is the mean."""
+    positive = _images(rng)
+    negative = _images(rng)
+    count = np.prod(positive.shape[1:])
+    anchor = negative + 1e-3  # one small step up since the refresh
+    gradient = _triplet_gradient(anchor, positive, negative, "l1")
+    beyond = positive > anchor  # targets further up than the anchor
+    np.testing.assert_allclose(gradient[beyond], -2.0 / count, rtol=1e-5)
+    np.testing.assert_allclose(gradient[~beyond], 0.0, atol=1e-12)
+    for anchor in (negative + 1e-3, _images(rng)):
+        gradient = _triplet_gradient(anchor, positive, negative, "l2")
+        active = (np.mean((anchor - positive) ** 2, axis=(1, 2, 3))
+                  > np.mean((anchor - negative) ** 2, axis=(1, 2, 3)))
+        expected = 2.0 * (negative - positive) / count * active[:, None, None, None]
+        np.testing.assert_allclose(gradient, expected, rtol=1e-4, atol=1e-9)
+
+
 def test_cosine_is_one_for_zero_residuals_and_scale_free_for_small_ones():
     zeros = np.zeros((2, 4, 4, 3), np.float32)
     np.testing.assert_allclose(losses.cosine_per_example(zeros, zeros), 1.0)

@@ -86,6 +86,27 @@ def test_psnr_of_known_noise():
     assert np.all(np.isinf(M.psnr(a, a)))
 
 
+def test_shift_metrics_split_a_global_offset_from_noise():
+    rng = np.random.default_rng(2)
+    target = rng.uniform(0.2, 0.8, (2, 8, 6, 3))
+    noise = 0.05 * rng.choice([-1.0, 1.0], target.shape)
+    offset = np.array([0.1, -0.02, 0.04])  # per channel
+    shifted = target + noise + offset
+    # the signed mean error is the channels' mean offset (+ the noise's small mean)
+    np.testing.assert_allclose(
+        M.mean_signed_error(shifted, target), offset.mean() + noise.mean(axis=(1, 2, 3)), atol=1e-12
+    )
+    # removing each channel's mean offset leaves exactly the noise's PSNR (noise minus its own
+    # channel means), and more than the raw PSNR
+    centred = noise - noise.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(M.psnr_shift_free(shifted, target), M.psnr(target + centred, target))
+    assert np.all(M.psnr_shift_free(shifted, target) > M.psnr(shifted, target) + 3.0)
+    # a pure offset is all the error there is: without it the images agree to rounding
+    assert np.all(M.psnr(target + offset, target) < 25.0)
+    assert np.all(M.psnr_shift_free(target + offset, target) > 200.0)
+    assert np.all(M.mean_signed_error(target - 0.1, target) < 0)
+
+
 def test_to_unit_range_and_l1_scale():
     model_images = np.array([-1.0, 0.0, 1.0]).reshape(1, 1, 3, 1)
     np.testing.assert_allclose(M.to_unit_range(model_images).ravel(), [0.0, 0.5, 1.0])
