@@ -349,11 +349,16 @@ def _table_rows(configs, runs, seeds, eval_dir: str = TEST_EVAL_DIR) -> list:
         _variant_row(variant, configs[(seeds[0], variant.name)], [runs[(s, variant.name)] for s in seeds])
         for variant in VARIANTS
     ]
-    for previous, row in zip(rows, rows[1:]):
-        row["vs_previous"] = seeded_paired_differences(
-            [Path(r["run_dir"]) for r in previous["runs"]], [Path(r["run_dir"]) for r in row["runs"]],
+    def differences(before, after):
+        return seeded_paired_differences(
+            [Path(r["run_dir"]) for r in before["runs"]], [Path(r["run_dir"]) for r in after["runs"]],
             eval_dir=eval_dir,
         )
+
+    for previous, row in zip(rows, rows[1:]):
+        row["vs_previous"] = differences(previous, row)
+    if len(rows) > 2:  # the whole method against the baseline: what the paper's claim is about
+        rows[-1]["vs_first"] = differences(rows[0], rows[-1])
     return rows
 
 
@@ -633,37 +638,38 @@ def _table_lines(rows) -> list[str]:
 
 
 def _differences_lines(rows, seeds) -> list[str]:
-    """Each row against the previous one, paired over the test pairs (empty without steps)."""
+    """Each row against the previous one, and the last against the first, paired over the
+    test pairs (empty without steps)."""
     compared = [row for row in rows if row.get("vs_previous")]
     if not compared:
         return []
     n = rows[0]["num_test_examples"]
     if len(seeds) == 1:
         lines = [
-            f"Each row against the previous one, paired over the {n} test pairs (mean difference "
-            "± its standard error; share of pairs that improved). This is test-set noise only: "
-            "every variant was trained once, with one seed.",
+            f"Each row against the previous one (and the last against the first), paired over the "
+            f"{n} test pairs (mean difference ± its standard error; share of pairs that improved). "
+            "This is test-set noise only: every variant was trained once, with one seed.",
             "",
             "| change | Δ SSIM | pairs improved | Δ PSNR | pairs improved |",
             "|---|---|---|---|---|",
         ]
     else:
         lines = [
-            f"Each row against the previous one: each test pair's difference averaged over the "
-            f"{len(seeds)} seeds, then its mean over the {n} pairs ± the standard error over the "
-            "pairs (test-set noise) / over the seeds (training noise), with the share of pairs that "
-            "improved.",
+            f"Each row against the previous one (and the last against the first): each test pair's "
+            f"difference averaged over the {len(seeds)} seeds, then its mean over the {n} pairs ± "
+            "the standard error over the pairs (test-set noise) / over the seeds (training noise), "
+            "with the share of pairs that improved.",
             "",
             "| change | Δ SSIM ± SE pairs / seeds | pairs improved | Δ PSNR ± SE pairs / seeds "
             "| pairs improved |",
             "|---|---|---|---|---|",
         ]
     names = [row["variant"] for row in rows]
-    for row in compared:
-        previous = names[names.index(row["variant"]) - 1]
+
+    def line(before, after, step):
         cells = []
         for key, digits in (("ssim", 4), ("psnr", 2)):
-            diff = row["vs_previous"][key]
+            diff = step[key]
             error = format_value(diff["standard_error"], digits)
             if len(seeds) > 1:
                 error += f" / {format_value(diff.get('seed_standard_error'), digits)}"
@@ -671,7 +677,12 @@ def _differences_lines(rows, seeds) -> list[str]:
                 f"{diff['mean_difference']:+.{digits}f} ± {error}",
                 f"{100 * diff['improved_fraction']:.0f} %",
             ]
-        lines.append(f"| {previous} → {row['variant']} | {' | '.join(cells)} |")
+        return f"| {before} → {after} | {' | '.join(cells)} |"
+
+    for row in compared:
+        lines.append(line(names[names.index(row["variant"]) - 1], row["variant"], row["vs_previous"]))
+    if rows[-1].get("vs_first"):
+        lines.append(line(names[0], names[-1], rows[-1]["vs_first"]))
     lines.append("")
     return lines
 

@@ -76,6 +76,10 @@ def test_runs_three_variants_with_equal_budgets_and_writes_the_table(tmp_path):
     assert len(main_table) == len(other_table) == 2 + 3 and "SSIM" in main_table[0]  # header, rule, 3 variants
     assert [row["variant"] for row in rows if "vs_previous" in row] == ["c2f_satt", "sievenet"]
     assert "| c2f_satt → sievenet |" in markdown
+    # the whole method against the baseline (the paper's claim): its own paired step
+    whole = ablation.paired_differences(out / "baseline", out / "sievenet")
+    assert rows[2]["vs_first"]["psnr"]["mean_difference"] == whole["psnr"]["mean_difference"]
+    assert "vs_first" not in rows[1] and "| baseline → sievenet |" in markdown
     assert any("sievenet: SSIM" in line for line in lines)
     for variant in ("baseline", "c2f_satt", "sievenet"):
         assert (out / variant / "eval_test_paired" / "metrics.json").exists()
@@ -95,6 +99,7 @@ def test_runs_three_variants_with_equal_budgets_and_writes_the_table(tmp_path):
     )
     assert f"## The same runs on the test split of `{other}` (paired)" in markdown
     assert "| c2f_satt → sievenet |" in markdown.split("## The same runs")[1]
+    assert "| baseline → sievenet |" in markdown.split("## The same runs")[1]
     with pytest.raises(FileExistsError, match="--overwrite"):
         ablation.run_ablation(out, steps_scale=0.001, data_root=data, log=lines.append)
 
@@ -177,6 +182,11 @@ def test_two_seeds_mean_and_error_over_seeds_and_resume_keeps_finished_work(tmp_
         assert config["train"]["seed"] == seed
     step = report["rows"][2]["vs_previous"]["ssim"]
     assert len(step["per_seed"]) == 2 and step["seed_standard_error"] is not None
+    whole = report["rows"][2]["vs_first"]["ssim"]
+    assert whole["per_seed"] == [
+        ablation.paired_differences(out / f"seed_{s}" / "baseline", out / f"seed_{s}" / "sievenet")[
+            "ssim"]["mean_difference"] for s in (0, 1)
+    ]
     markdown = (out / "ablation.md").read_text()
     assert "mean ± standard error over the 2 seeds" in markdown and "SE pairs / seeds" in markdown
 
