@@ -619,7 +619,8 @@ def _write_analyzer_only(run_dir, data_root, split, count, config, analyzer, out
 
 # Computed by paired_metrics; "lpips" joins them when LPIPS weights are given.
 PER_EXAMPLE_METRICS = (
-    "ssim", "psnr", "psnr_shift_free", "tryon_bias", "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
+    "ssim", "psnr", "psnr_shift_free", "tryon_bias",
+    "warp_l1_coarse", "warp_l1_fine", "warp_iou_coarse", "warp_iou_fine",
     "identity_warp_l1", "identity_warp_iou",
 )
 
