@@ -92,3 +92,27 @@ def test_an_infinite_count_is_a_value_error():
 
     with pytest.raises(ValueError, match="expected int"):
         override(get_preset("tiny"), ["data.num_keypoints=1e999"])
+
+
+PAPER_SWITCHES_OFF = [
+    "loss.warp_mask_l1=0", "loss.texture_ssim=0", "texture.composite_within_warp=false",
+]
+
+
+def _switches(config):
+    return (config.loss.warp_mask_l1, config.loss.texture_ssim, config.texture.composite_within_warp)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_the_real_photo_switches_are_on_only_in_the_presets_measured_on_real_photos(name):
+    config = get_preset(name)
+    if name in ("small_128x96", "mobile_256x192"):
+        assert _switches(config) == (1.0, 1.0, True)
+    else:  # the paper's presets and the synthetic-data preset keep the paper's losses
+        assert _switches(config) == (0.0, 0.0, False)
+    # the README's `--set` triple gives any preset the paper's losses, nothing else changes
+    paper = override(config, PAPER_SWITCHES_OFF)
+    assert _switches(paper) == (0.0, 0.0, False)
+    assert override(paper, [f"loss.warp_mask_l1={config.loss.warp_mask_l1}",
+                            f"loss.texture_ssim={config.loss.texture_ssim}",
+                            f"texture.composite_within_warp={str(config.texture.composite_within_warp).lower()}"]) == config
