@@ -124,7 +124,8 @@ class LossConfig:
     warp_mask_l1: float = 0.0
     # Bending of the coarse and fine TPS control grids (mean |second difference|
     # of the control points, zero for any affine warp): a smoothness constraint
-    # against folds, the aim of CP-VTON+'s grid regulariser. 0 (off) in the paper.
+    # against folds, the aim of CP-VTON+'s grid regulariser. 0 (off) in the paper; at 1
+    # on VITON it cost 0.03 of fine-warp IoU (README, "Failure modes on real photos").
     warp_grid_bending: float = 0.0
     # Weighted cross-entropy: background and skin classes get these weights, others 1.
     segmentation_background_weight: float = 1.5  # (unconfirmed)
