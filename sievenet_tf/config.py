@@ -130,6 +130,12 @@ class LossConfig:
     # Weighted cross-entropy: background and skin classes get these weights, others 1.
     segmentation_background_weight: float = 1.5  # (unconfirmed)
     segmentation_skin_weight: float = 1.5  # (unconfirmed)
+    # Class balance of the segmentation cross-entropy: each pixel's weight is also
+    # multiplied by f_c ** -segmentation_balance, f_c the batch's pixel share of its
+    # class (rescaled to mean 1; losses.class_balance_weights). In [0, 1]; 0 (off) in
+    # the paper. On VITON the rare classes (dress, skirt, coat, legs: < 1 % of the
+    # pixels each) are otherwise never predicted.
+    segmentation_balance: float = 0.0
     # L_tt = l1 * |tryon - I_m| + vgg * perceptual + mask * |M_cm - M_gt^cloth|
     texture_l1: float = 1.0
     texture_vgg: float = 1.0
@@ -435,7 +441,7 @@ _NON_NEGATIVE = (
     "optimizer.learning_rate", "optimizer.epsilon", "segmentation.dropout", "texture.dropout",
     "loss.warp_l1_coarse", "loss.warp_l1_fine", "loss.warp_pgm", "loss.pgm_push",
     "loss.pgm_align", "loss.push_k", "loss.segmentation_background_weight",
-    "loss.segmentation_skin_weight", "loss.texture_l1", "loss.texture_vgg", "loss.texture_mask",
+    "loss.segmentation_skin_weight", "loss.segmentation_balance", "loss.texture_l1", "loss.texture_vgg", "loss.texture_mask",
     "loss.texture_ssim", "loss.warp_mask_l1", "loss.warp_grid_bending",
     "analyzer.heatmap_sigma", "analyzer.cloth_mask_threshold",
     "analyzer_training.parse_weight", "analyzer_training.heatmap_weight",
@@ -464,6 +470,10 @@ def _check_non_negative(config) -> None:
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if value == float("inf"):
             raise ValueError(f"{name} must be finite, got {value!r}")
+    if not config.loss.segmentation_balance <= 1.0:
+        raise ValueError(
+            f"loss.segmentation_balance must be in [0, 1], got {config.loss.segmentation_balance!r}"
+        )
     for name in ("segmentation.dropout", "texture.dropout", "optimizer.beta_1", "optimizer.beta_2"):
         value = _field(config, name)
         if not 0.0 <= value < 1.0:

@@ -166,15 +166,19 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
     return terms
 
 
-def weighted_segmentation_cross_entropy(logits, labels, class_weights):
+def weighted_segmentation_cross_entropy(logits, labels, class_weights, balance=0.0):
     """Per-example mean over pixels of ``w[label] * CE(logits, label)`` (paper Sec. 3.2).
 
     Unnormalised weighting: a pixel of a class with weight 1.5 counts 1.5 times.
+    With ``balance`` > 0 each pixel's weight is also multiplied by
+    :func:`class_balance_weights` (rare classes of the batch count more).
 
     Args:
         logits: (B, H, W, C).
         labels: (B, H, W) int class ids.
         class_weights: (C,) weights.
+        balance: exponent of the batch's inverse class frequency, in [0, 1];
+            0 is the paper's loss.
 
     Returns:
         (B,) float32.
@@ -185,7 +189,36 @@ def weighted_segmentation_cross_entropy(logits, labels, class_weights):
     one_hot = ops.one_hot(labels, logits.shape[-1], dtype="float32")
     cross_entropy = -ops.sum(one_hot * log_probs, axis=-1)  # (batch, height, width)
     weights = ops.take(ops.convert_to_tensor(class_weights, dtype="float32"), labels)
+    if balance:
+        weights = weights * class_balance_weights(one_hot, balance)
     return _mean_per_example(weights * cross_entropy)
+
+
+def class_balance_weights(one_hot, power):
+    """Per-pixel weights ``f_c ** -power`` from the batch's class pixel frequencies.
+
+    ``f_c`` is the share of the batch's pixels (all examples together) labelled
+    ``c``. The weights are rescaled so that their mean over the batch's pixels
+    is 1: the loss keeps its scale, and only the split between classes moves.
+    With ``power`` 1 every class present in the batch carries the same total
+    weight; with 0.5 (inverse square-root frequency) a class 100x rarer than
+    another counts 10x more per pixel. Computed from the labels only, so no
+    gradient flows through it; under a distribution strategy the frequencies
+    are each replica's.
+
+    Args:
+        one_hot: (B, H, W, C) float one-hot labels.
+        power: exponent in [0, 1].
+
+    Returns:
+        (B, H, W) float32.
+    """
+    counts = ops.sum(one_hot, axis=(0, 1, 2))  # (C,)
+    frequency = counts / ops.maximum(ops.sum(counts), 1.0)
+    # Absent classes get no pixel, so their weight is irrelevant; 1 keeps it finite.
+    per_class = ops.where(counts > 0, ops.power(ops.maximum(frequency, 1e-12), -power), 1.0)
+    weights = ops.sum(one_hot * per_class, axis=-1)
+    return weights / ops.maximum(ops.mean(weights), 1e-12)
 
 
 def heatmap_mse(heatmaps, targets):

@@ -97,7 +97,8 @@ class SegmentationStage:
             {"priors": batch[keys.PRIORS], "cloth": batch[keys.CLOTH]}, training=training
         )
         cross_entropy = losses.weighted_segmentation_cross_entropy(
-            outputs["segmentation_logits"], batch[keys.SEGMENTATION], self.class_weights
+            outputs["segmentation_logits"], batch[keys.SEGMENTATION], self.class_weights,
+            balance=self.config.loss.segmentation_balance,
         )
         return {"cross_entropy": cross_entropy, "total": cross_entropy}, outputs
 
