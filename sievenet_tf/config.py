@@ -70,6 +70,10 @@ class WarpConfig:
     normalization: str = "batch"
     # False: single-stage warp (CP-VTON GMM), the ablation baseline.
     fine_stage: bool = True
+    # The cloth feature extractors also read the cloth mask (coarse: the input mask;
+    # fine: the coarse-warped mask), so a white garment on VITON's white background
+    # keeps its outline. False (RGB only) in the paper and CP-VTON.
+    cloth_mask_input: bool = False
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,50 @@ def test_class_weights_change_cross_entropy_as_expected(rng):
     assert losses.weighted_segmentation_cross_entropy(perfect, np.zeros((1, 2, 2)), [1, 1, 1]) < 1e-6
 
 
+def test_class_balance_weights_follow_the_batch_frequencies(rng):
+    import keras
+
+    labels = np.zeros((2, 10, 10), np.int64)
+    labels[0, :2] = 1  # 20 pixels of class 1
+    labels[1, 0, :5] = 2  # 5 pixels of class 2; class 0 has the other 175
+    one_hot = keras.ops.one_hot(labels, 4)
+    for power in (0.5, 1.0):
+        weights = np.asarray(losses.class_balance_weights(one_hot, power))
+        assert weights.shape == (2, 10, 10)
+        np.testing.assert_allclose(weights.mean(), 1.0, rtol=1e-6)
+        per_class = {c: np.unique(weights[labels == c]) for c in range(3)}
+        assert all(len(values) == 1 for values in per_class.values())
+        np.testing.assert_allclose(per_class[2] / per_class[0], (175 / 5) ** power, rtol=1e-5)
+        np.testing.assert_allclose(per_class[1] / per_class[0], (175 / 20) ** power, rtol=1e-5)
+    # power 1: every class present carries the same total weight
+    totals = [weights[labels == c].sum() for c in range(3)]
+    np.testing.assert_allclose(totals, totals[0], rtol=1e-5)
+    np.testing.assert_allclose(losses.class_balance_weights(one_hot, 0.0), 1.0)
+
+
+def test_balanced_cross_entropy_counts_rare_class_errors_more(rng):
+    logits = rng.normal(size=(2, 10, 10, 3)).astype(np.float32)
+    labels = np.zeros((2, 10, 10), np.int64)
+    labels[0, 0, :4] = 1
+    plain = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0, 1.0, 1.0]).numpy()
+    np.testing.assert_allclose(
+        losses.weighted_segmentation_cross_entropy(logits, labels, [1.0] * 3, balance=0.0), plain
+    )
+    # wrong only on the 4 rare pixels: the balanced loss is larger than the plain one
+    logits = np.zeros((2, 10, 10, 3), np.float32)
+    logits[..., 0] = 5.0
+    plain = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0] * 3).numpy()
+    balanced = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0] * 3, balance=0.5).numpy()
+    assert balanced[0] > 2 * plain[0]
+    # right only on the rare pixels: the balanced loss is smaller
+    logits = np.zeros((2, 10, 10, 3), np.float32)
+    logits[..., 2] = 5.0
+    logits[0, 0, :4, 1] = 10.0
+    plain = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0] * 3).numpy()
+    balanced = losses.weighted_segmentation_cross_entropy(logits, labels, [1.0] * 3, balance=0.5).numpy()
+    assert balanced[0] < plain[0]
+
+
 def test_texture_loss_zero_at_perfect_output(vgg, rng):
     person = _images(rng)
     mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)

@@ -22,10 +22,13 @@ VARIANTS = {
     "baseline": ["warp.fine_stage=false", 'texture.conditioning="priors"'],
     "no_fine_stage": ["warp.fine_stage=false"],
     "instance_norm_warper": ['warp.normalization="instance"'],
+    "mask_input_warper": ["warp.cloth_mask_input=true"],
     "batch_norm_unets": ['segmentation.normalization="batch"', 'texture.normalization="batch"'],
-    # the real-photo switches: composite only inside the warped garment, SSIM term
+    # the real-photo switches: composite only inside the warped garment, SSIM term,
+    # mask L1 and grid bending of the warp, class-balanced segmentation
     "real_photo_switches": ["texture.composite_within_warp=true", "loss.texture_ssim=1.0",
-                            "loss.warp_mask_l1=1.0", "loss.warp_grid_bending=1.0"],
+                            "loss.warp_mask_l1=1.0", "loss.warp_grid_bending=1.0",
+                            "loss.segmentation_balance=0.5"],
 }
 
 

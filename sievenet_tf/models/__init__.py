@@ -20,6 +20,7 @@ def build_warper(config, name="warper"):
         regressor_filters=config.warp.regressor_filters,
         normalization=config.warp.normalization,
         fine_stage=config.warp.fine_stage,
+        cloth_mask_input=config.warp.cloth_mask_input,
         name=name,
     )
 

@@ -77,6 +77,10 @@ class CoarseToFineWarper(keras.Model):
         fine_stage: False builds a single-stage warper (CP-VTON's GMM, the
             ablation baseline): ``delta_theta`` is zero and the fine outputs equal
             the coarse ones.
+        cloth_mask_input: True gives each cloth feature extractor the mask as a
+            fourth channel (the coarse one ``cloth_mask``, the fine one the
+            coarse-warped mask), so a light garment on a light background still
+            shows its outline. False: the cloth image only (CP-VTON, the paper).
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class CoarseToFineWarper(keras.Model):
         regressor_filters=(512, 256, 128, 64),
         normalization: str = "batch",
         fine_stage: bool = True,
+        cloth_mask_input: bool = False,
         **kwargs,
     ):
         height, width = check_divisible(
@@ -111,10 +116,17 @@ class CoarseToFineWarper(keras.Model):
         # One grid and one gather for the cloth (border) and its mask (zeros).
         warp = ClothWarp((height, width), grid_size, name="cloth_warp")
 
-        theta = matching(cloth, "coarse")
+        def with_mask(image, mask, name):
+            if not cloth_mask_input:
+                return image
+            return keras.layers.Concatenate(name=f"{name}_cloth_and_mask")([image, mask])
+
+        theta = matching(with_mask(cloth, cloth_mask, "coarse"), "coarse")
         warped_cloth_coarse, warped_mask_coarse = warp(cloth, cloth_mask, theta)
         if fine_stage:
-            delta_theta = matching(warped_cloth_coarse, "fine")
+            delta_theta = matching(
+                with_mask(warped_cloth_coarse, warped_mask_coarse, "fine"), "fine"
+            )
             theta_fine = keras.layers.Add(dtype="float32", name="theta_fine")([theta, delta_theta])
             warped_cloth_fine, warped_mask_fine = warp(cloth, cloth_mask, theta_fine)
         else:
@@ -142,6 +154,7 @@ class CoarseToFineWarper(keras.Model):
         self.regressor_filters = tuple(regressor_filters)
         self.normalization = normalization
         self.fine_stage = fine_stage
+        self.cloth_mask_input = cloth_mask_input
 
     def get_config(self):
         return {
@@ -155,6 +168,7 @@ class CoarseToFineWarper(keras.Model):
             "regressor_filters": list(self.regressor_filters),
             "normalization": self.normalization,
             "fine_stage": self.fine_stage,
+            "cloth_mask_input": self.cloth_mask_input,
         }
 
     @classmethod

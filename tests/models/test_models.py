@@ -15,8 +15,11 @@ from sievenet_tf.models import (
 from tests.helpers import check_model_contract, random_inputs
 
 
-def test_warper_contract(tiny_config, tmp_path):
-    warper = build_warper(tiny_config)
+@pytest.mark.parametrize("cloth_mask_input", [False, True])
+def test_warper_contract(tiny_config, tmp_path, cloth_mask_input):
+    config = override(tiny_config, [f"warp.cloth_mask_input={str(cloth_mask_input).lower()}"])
+    warper = build_warper(config)
+    assert warper.cloth_mask_input is cloth_mask_input
     inputs = random_inputs(warper)
     inputs["cloth_mask"] = (inputs["cloth_mask"] > 0).astype("float32")
     h, w = tiny_config.data.image_size
@@ -37,6 +40,24 @@ def test_untrained_warper_is_identity(tiny_config):
     np.testing.assert_allclose(out["theta"], 0.0)
     np.testing.assert_allclose(out["warped_cloth_fine"], inputs["cloth"], atol=1e-5)
     np.testing.assert_allclose(out["warped_mask_coarse"], inputs["cloth_mask"], atol=1e-5)
+
+
+@pytest.mark.parametrize("cloth_mask_input", [False, True])
+def test_warper_reads_the_cloth_mask_only_with_cloth_mask_input(tiny_config, cloth_mask_input):
+    config = override(tiny_config, [f"warp.cloth_mask_input={str(cloth_mask_input).lower()}"])
+    warper = build_warper(config)
+    rng = np.random.default_rng(0)
+    for name in ("coarse_regressor_dense", "fine_regressor_dense"):  # untrained: theta = 0
+        layer = warper.get_layer(name)
+        layer.kernel.assign(rng.normal(0, 0.05, layer.kernel.shape).astype("float32"))
+    inputs = random_inputs(warper, batch=1)
+    inputs["cloth_mask"] = np.zeros_like(inputs["cloth_mask"])
+    inputs["cloth_mask"][:, 8:40, 10:30] = 1.0
+    other = dict(inputs, cloth_mask=np.zeros_like(inputs["cloth_mask"]))
+    theta, theta_other = (warper(x, training=False)["theta"] for x in (inputs, other))
+    assert np.abs(np.asarray(theta) - np.asarray(theta_other)).max() > 1e-4 if cloth_mask_input else (
+        np.allclose(theta, theta_other)
+    )
 
 
 def test_segmenter_contract(tiny_config, tmp_path):
