@@ -72,7 +72,9 @@ class WarpConfig:
     fine_stage: bool = True
     # The cloth feature extractors also read the cloth mask (coarse: the input mask;
     # fine: the coarse-warped mask), so a white garment on VITON's white background
-    # keeps its outline. False (RGB only) in the paper and CP-VTON.
+    # keeps its outline. False (RGB only) in the paper and CP-VTON. On VITON at the
+    # real-photo ablation's budget it did not win (warp IoU +0.006 on 1,000 hold-out
+    # persons, -0.002 on the 200; SSIM -0.001/-0.002): README, "Failure modes on real photos".
     cloth_mask_input: bool = False
 
 
@@ -124,7 +126,8 @@ class LossConfig:
     push_stop_gradient_coarse: bool = True
     # L1 between the warped cloth masks (coarse and fine) and the worn garment's
     # mask: a shape signal that the image L1 lacks where garment and background
-    # are both light (CP-VTON+'s mask-aware warp loss). 0 (off) in the paper.
+    # are both light (CP-VTON+'s mask-aware warp loss). 0 (off) in the paper; 1 in
+    # the real-photo presets (4 gave warp IoU +0.013 but PSNR -0.08 dB on VITON).
     warp_mask_l1: float = 0.0
     # Bending of the coarse and fine TPS control grids (mean |second difference|
     # of the control points, zero for any affine warp): a smoothness constraint
@@ -138,7 +141,9 @@ class LossConfig:
     # multiplied by f_c ** -segmentation_balance, f_c the batch's pixel share of its
     # class (rescaled to mean 1; losses.class_balance_weights). In [0, 1]; 0 (off) in
     # the paper. On VITON the rare classes (dress, skirt, coat, legs: < 1 % of the
-    # pixels each) are otherwise never predicted.
+    # pixels each) are otherwise never predicted; at 0.5 it raised mIoU by only 0.005
+    # (legs; dress, skirt and coat stay near 0) and cost SSIM 0.005 (README, "Failure
+    # modes on real photos"), so it is off.
     segmentation_balance: float = 0.0
     # L_tt = l1 * |tryon - I_m| + vgg * perceptual + mask * |M_cm - M_gt^cloth|
     texture_l1: float = 1.0
