@@ -77,7 +77,7 @@ def test_class_weights_change_cross_entropy_as_expected(rng):
     assert losses.weighted_segmentation_cross_entropy(perfect, np.zeros((1, 2, 2)), [1, 1, 1]) < 1e-6
 
 
-def test_class_balance_weights_follow_the_batch_frequencies(rng):
+def test_class_balance_weights_follow_the_batch_frequencies():
     import keras
 
     labels = np.zeros((2, 10, 10), np.int64)
