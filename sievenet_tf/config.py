@@ -428,10 +428,6 @@ def validate(config: SieveNetConfig) -> None:
     _check_positive_ints(config)
     _check_non_negative(config)
     _check_analyzer(config)
-    if not 0.0 <= config.optimizer.constant_fraction <= 1.0:
-        raise ValueError(
-            f"optimizer.constant_fraction must be in [0, 1], got {config.optimizer.constant_fraction}"
-        )
 
 
 # Fields that a run divides by, loops over or sizes tensors with: each must be
@@ -480,10 +476,10 @@ def _check_non_negative(config) -> None:
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if value == float("inf"):
             raise ValueError(f"{name} must be finite, got {value!r}")
-    if not config.loss.segmentation_balance <= 1.0:
-        raise ValueError(
-            f"loss.segmentation_balance must be in [0, 1], got {config.loss.segmentation_balance!r}"
-        )
+    for name in ("optimizer.constant_fraction", "loss.segmentation_balance"):
+        value = _field(config, name)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
     for name in ("segmentation.dropout", "texture.dropout", "optimizer.beta_1", "optimizer.beta_2"):
         value = _field(config, name)
         if not 0.0 <= value < 1.0:

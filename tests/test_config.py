@@ -55,13 +55,15 @@ def test_fields_that_fail_late_are_refused_up_front(field):
         override(get_preset("tiny"), [f"{field}=0"])
 
 
-@pytest.mark.parametrize("value", ["-0.5", "1.5"])
-def test_segmentation_balance_outside_zero_to_one_is_refused(value):
+@pytest.mark.parametrize("field", ["loss.segmentation_balance", "optimizer.constant_fraction"])
+@pytest.mark.parametrize("value", ["-0.5", "1.5", "NaN"])
+def test_fractions_outside_zero_to_one_are_refused(field, value):
     from sievenet_tf.config import get_preset, override
 
-    with pytest.raises(ValueError, match=r"loss\.segmentation_balance"):
-        override(get_preset("tiny"), [f"loss.segmentation_balance={value}"])
-    assert override(get_preset("tiny"), ["loss.segmentation_balance=1"]).loss.segmentation_balance == 1
+    with pytest.raises(ValueError, match=field.replace(".", r"\.") + " must be"):
+        override(get_preset("tiny"), [f"{field}={value}"])
+    section, key = field.split(".")
+    assert getattr(getattr(override(get_preset("tiny"), [f"{field}=1"]), section), key) == 1
 
 
 def _assignments():
