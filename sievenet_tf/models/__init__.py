@@ -6,7 +6,7 @@ from sievenet_tf.models.person_analyzer import PersonAnalyzer
 from sievenet_tf.models.segmentation_mask_generator import SegmentationMaskGenerator
 from sievenet_tf.models.sievenet import SieveNet
 from sievenet_tf.models.texture_translator import TextureTranslator
-from sievenet_tf.models.vgg_features import VggFeatures
+from sievenet_tf.models.vgg_features import VggFeatures, VggWeightsError
 
 
 def build_warper(config, name="warper"):
@@ -101,6 +101,7 @@ __all__ = [
     "SieveNet",
     "TextureTranslator",
     "VggFeatures",
+    "VggWeightsError",
     "build_warper",
     "build_segmenter",
     "build_texture_translator",

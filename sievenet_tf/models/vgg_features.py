@@ -11,6 +11,12 @@ from keras import ops
 VGG_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 # Caffe-style preprocessing used by keras.applications.vgg19 (BGR means).
 _BGR_MEAN = (103.939, 116.779, 123.68)
+# The file Keras downloads for weights="imagenet" (and looks for in ~/.keras/models/).
+IMAGENET_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+class VggWeightsError(ValueError):
+    """VGG19's ImageNet weights could not be fetched (no network, blocked host)."""
 
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")
@@ -25,6 +31,11 @@ class VggFeatures(keras.layers.Layer):
         weights: "imagenet" (Keras downloads them on first use), a path to a local
             weights file for ``keras.applications.VGG19(include_top=False)``, or
             ``None`` for random weights (tests; CI has no internet).
+
+    Raises:
+        ValueError: ``weights`` is a path that does not exist.
+        VggWeightsError: ``weights="imagenet"`` and Keras cannot download them;
+            the message says how to train without network access.
     """
 
     def __init__(self, weights: str | None = "imagenet", **kwargs):
@@ -36,7 +47,18 @@ class VggFeatures(keras.layers.Layer):
                 "local weights path, or None"
             )
         self.weights_source = weights
-        vgg = keras.applications.VGG19(include_top=False, weights=weights, input_shape=(None, None, 3))
+        try:
+            vgg = keras.applications.VGG19(include_top=False, weights=weights, input_shape=(None, None, 3))
+        except Exception as error:  # Keras reports a failed download as a bare Exception
+            if weights != "imagenet":
+                raise
+            raise VggWeightsError(
+                f"loss.vgg_weights='imagenet': cannot get VGG19's ImageNet weights ({error}). "
+                f"Without network access, copy {IMAGENET_WEIGHTS_FILE} from a machine that has "
+                "it (~/.keras/models/) and pass --set loss.vgg_weights=/path/to/it, or train "
+                "without the perceptual terms: --set loss.vgg_weights=null --set "
+                "loss.texture_vgg=0 --set loss.pgm_align=0"
+            ) from error
         self.extractor = keras.Model(
             vgg.input, [vgg.get_layer(name).output for name in VGG_LAYERS], name="vgg19_features"
         )

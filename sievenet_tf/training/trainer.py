@@ -144,6 +144,8 @@ class Trainer:
         }
         reports = []
         try:
+            if any(self._needs_vgg(stage) for stage in stages):
+                self._vgg_features()  # a failed weights download leaves the run directory as it was
             self.prepare_run_dir()
             for stage in stages:
                 self._stop_if_signalled(None, f"before the {stage} stage")

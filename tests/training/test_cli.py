@@ -115,3 +115,30 @@ def test_resume_with_another_preset_keeps_the_run_intact(dataset, tmp_path, caps
     # A plain --resume continues with the run's own config.
     assert main(["--data", str(dataset), "--out", str(out), "--stage", "warp", "--resume"]) == 0
     assert "already complete" in capsys.readouterr().err
+
+
+def test_unreachable_vgg_weights_are_one_line_and_leave_the_run_as_it_was(dataset, tmp_path, capsys,
+                                                                          monkeypatch):
+    import keras
+
+    out = tmp_path / "run"
+    assert main(["--data", str(dataset), "--out", str(out), "--preset", "tiny", "--stage", "warp",
+                 "--steps", "1", "--batch-size", "4"]) == 0
+    before = (out / "config.json").read_bytes()
+    capsys.readouterr()
+
+    def offline(*args, weights=None, **kwargs):
+        if weights == "imagenet":  # what Keras raises when the download fails
+            raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- "
+                            "[Errno -2] Name or service not known")
+        raise AssertionError("only the ImageNet weights are fetched here")
+
+    monkeypatch.setattr(keras.applications, "VGG19", offline)
+    code = main(["--data", str(dataset), "--out", str(out), "--stage", "warp", "--resume",
+                 "--steps", "2", "--set", "loss.vgg_weights=imagenet", "--set", "loss.pgm_align=0.5"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "cannot get VGG19's ImageNet weights" in err and "Name or service not known" in err
+    assert "--set loss.vgg_weights=null" in err
+    assert (out / "config.json").read_bytes() == before
+    assert [int(json.loads(line)["step"]) for line in (out / "logs" / "warp.jsonl").read_text().splitlines()] == [1]
