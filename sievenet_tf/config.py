@@ -129,6 +129,10 @@ class LossConfig:
     # are both light (CP-VTON+'s mask-aware warp loss). 0 (off) in the paper; 1 in
     # the real-photo presets (4 gave warp IoU +0.013 but PSNR -0.08 dB on VITON).
     warp_mask_l1: float = 0.0
+    # Soft Dice loss between the same warped masks and the worn garment's mask
+    # (losses.dice_loss_per_example): an overlap term, scored relative to the
+    # garment's size, against shrunken warps. 0 (off); not in the paper.
+    warp_mask_dice: float = 0.0
     # Bending of the coarse and fine TPS control grids (mean |second difference|
     # of the control points, zero for any affine warp): a smoothness constraint
     # against folds, the aim of CP-VTON+'s grid regulariser. 0 (off) in the paper; at 1
@@ -448,7 +452,7 @@ _NON_NEGATIVE = (
     "loss.pgm_align", "loss.push_k", "loss.segmentation_background_weight",
     "loss.segmentation_skin_weight", "loss.segmentation_balance", "loss.texture_l1",
     "loss.texture_vgg", "loss.texture_mask", "loss.texture_ssim", "loss.warp_mask_l1",
-    "loss.warp_grid_bending",
+    "loss.warp_mask_dice", "loss.warp_grid_bending",
     "analyzer.heatmap_sigma", "analyzer.cloth_mask_threshold",
     "analyzer_training.parse_weight", "analyzer_training.heatmap_weight",
     "analyzer_training.background_weight", "analyzer_training.skin_weight",

@@ -22,6 +22,21 @@ def l1_per_example(a, b):
     return _mean_per_example(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
 
 
+def dice_loss_per_example(masks, targets, epsilon=1.0):
+    """Soft Dice loss per example, ``1 - 2 |M T| / (|M| + |T|)``: (B, H, W, 1) x 2 -> (B,).
+
+    Scale-aware where an L1 on masks is not: a warp that covers half the worn
+    garment scores 1/3 whatever the garment's size, so a small garment's shrunken
+    warp costs as much as a large one's. ``epsilon`` (in pixels) keeps an empty
+    mask against an empty target at 0.
+    """
+    masks = ops.reshape(ops.cast(masks, "float32"), (ops.shape(masks)[0], -1))
+    targets = ops.reshape(ops.cast(targets, "float32"), (ops.shape(targets)[0], -1))
+    overlap = ops.sum(masks * targets, axis=1)
+    total = ops.sum(masks, axis=1) + ops.sum(targets, axis=1)
+    return 1.0 - (2.0 * overlap + epsilon) / (total + epsilon)
+
+
 def vgg_perceptual(vgg, images, targets, layer_weights=(1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)):
     """CP-VTON perceptual loss: sum_i w_i * mean |VGG_i(images) - VGG_i(targets)|.
 
@@ -110,11 +125,13 @@ def tps_bending(theta, grid_size: int):
 
 
 def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push=0.5, align=0.5, push_k=3.0,
-              push_stop_gradient_coarse=False, target_mask=None, mask_l1=0.0, grid_bending=0.0,
-              grid_size=None):
+              push_stop_gradient_coarse=False, target_mask=None, mask_l1=0.0, mask_dice=0.0,
+              grid_bending=0.0, grid_size=None):
     """L_warp = l1_coarse * L_s^0 + l1_fine * L_s^1 + pgm * (push * L_push + align * L_align),
     plus ``mask_l1`` x (|M_stn^0 - M_gt| + |M_stn^1 - M_gt|) when ``mask_l1`` > 0 (a
-    mask-aware warp term as in CP-VTON+, not in the paper) and ``grid_bending`` x
+    mask-aware warp term as in CP-VTON+, not in the paper), ``mask_dice`` x the
+    :func:`dice_loss_per_example` of the same two mask pairs when ``mask_dice`` > 0
+    (an overlap term, not in the paper either) and ``grid_bending`` x
     (:func:`tps_bending` of the coarse and of the fine TPS) when ``grid_bending`` > 0
     (a smoothness constraint on the warp, also not in the paper).
 
@@ -124,13 +141,13 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
         vgg: a :class:`~sievenet_tf.models.VggFeatures`, or None to skip L_align.
         push_stop_gradient_coarse: see :func:`pgm_push`.
         target_mask: the worn garment's mask ``M_gt`` (B, H, W, 1); needed when
-            ``mask_l1`` > 0.
+            ``mask_l1`` or ``mask_dice`` > 0.
         grid_size: TPS control points per side; needed when ``grid_bending`` > 0
             (the outputs' ``theta`` and ``delta_theta`` are read).
 
     Returns:
         dict of per-example terms: ``l1_coarse``, ``l1_fine``, ``pgm_push``,
-        ``pgm_align``, ``mask_l1``, ``grid_bending``, ``total``.
+        ``pgm_align``, ``mask_l1``, ``mask_dice``, ``grid_bending``, ``total``.
     """
     coarse, fine = outputs["warped_cloth_coarse"], outputs["warped_cloth_fine"]
     terms = {
@@ -139,14 +156,16 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
         "pgm_push": pgm_push(coarse, fine, target, push_k, push_stop_gradient_coarse),
     }
     terms["pgm_align"] = pgm_align(vgg, coarse, fine, target) if vgg is not None else 0.0 * terms["l1_fine"]
-    if mask_l1 > 0:
-        if target_mask is None:
-            raise ValueError("mask_l1 > 0 needs target_mask (the worn garment's mask)")
-        terms["mask_l1"] = l1_per_example(outputs["warped_mask_coarse"], target_mask) + l1_per_example(
-            outputs["warped_mask_fine"], target_mask
-        )
-    else:
-        terms["mask_l1"] = 0.0 * terms["l1_fine"]
+    for name, weight, per_example in (("mask_l1", mask_l1, l1_per_example),
+                                      ("mask_dice", mask_dice, dice_loss_per_example)):
+        if weight > 0:
+            if target_mask is None:
+                raise ValueError(f"{name} > 0 needs target_mask (the worn garment's mask)")
+            terms[name] = per_example(outputs["warped_mask_coarse"], target_mask) + per_example(
+                outputs["warped_mask_fine"], target_mask
+            )
+        else:
+            terms[name] = 0.0 * terms["l1_fine"]
     if grid_bending > 0:
         if grid_size is None:
             raise ValueError("grid_bending > 0 needs grid_size (TPS control points per side)")
@@ -161,6 +180,7 @@ def warp_loss(outputs, target, vgg, *, l1_coarse=1.0, l1_fine=1.0, pgm=1.0, push
         + l1_fine * terms["l1_fine"]
         + pgm * (push * terms["pgm_push"] + align * terms["pgm_align"])
         + mask_l1 * terms["mask_l1"]
+        + mask_dice * terms["mask_dice"]
         + grid_bending * terms["grid_bending"]
     )
     return terms

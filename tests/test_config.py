@@ -127,3 +127,11 @@ def test_the_real_photo_switches_are_on_only_in_the_presets_measured_on_real_pho
     assert override(paper, [f"loss.warp_mask_l1={config.loss.warp_mask_l1}",
                             f"loss.texture_ssim={config.loss.texture_ssim}",
                             f"texture.composite_within_warp={str(config.texture.composite_within_warp).lower()}"]) == config
+
+
+@pytest.mark.parametrize("field", ["loss.warp_mask_l1", "loss.warp_mask_dice", "loss.warp_grid_bending"])
+def test_negative_warp_regulariser_weights_are_refused(field):
+    from sievenet_tf.config import get_preset, override
+
+    with pytest.raises(ValueError, match=field.replace(".", r"\.") + " must be a number >= 0"):
+        override(get_preset("tiny"), [f"{field}=-1"])

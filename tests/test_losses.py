@@ -54,7 +54,7 @@ def test_warp_loss_terms(vgg, rng):
     target = _images(rng)
     outputs = {"warped_cloth_coarse": target, "warped_cloth_fine": target}
     terms = losses.warp_loss(outputs, target, vgg)
-    assert set(terms) == {"l1_coarse", "l1_fine", "pgm_push", "pgm_align", "mask_l1", "grid_bending", "total"}
+    assert set(terms) == {"l1_coarse", "l1_fine", "pgm_push", "pgm_align", "mask_l1", "mask_dice", "grid_bending", "total"}
     for value in terms.values():
         assert value.shape == (2,)
     np.testing.assert_allclose(terms["l1_fine"], 0.0)
@@ -170,6 +170,50 @@ def test_warp_mask_term_scores_the_warped_masks_against_the_worn_mask(rng):
     np.testing.assert_allclose(on["total"] - off["total"], 0.5, atol=1e-6)
     with pytest.raises(ValueError, match="target_mask"):
         losses.warp_loss(outputs, cloth, None, mask_l1=1.0)
+
+
+def test_dice_loss_scores_overlap_relative_to_the_garment_size():
+    def box(height, width, rows, cols):
+        mask = np.zeros((1, height, width, 1), np.float32)
+        mask[0, :rows, :cols] = 1
+        return mask
+
+    large, small = box(64, 64, 40, 40), box(64, 64, 8, 8)
+    half_large, half_small = box(64, 64, 40, 20), box(64, 64, 8, 4)
+    dice = losses.dice_loss_per_example
+    np.testing.assert_allclose(dice(large, large), 0.0, atol=1e-6)
+    np.testing.assert_allclose(dice(np.zeros_like(large), np.zeros_like(large)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(dice(1 - large, large), 1.0, atol=1e-3)  # no overlap
+    # half covered: 1 - 2 * (n / 2) / (n / 2 + n) = 1/3, for a large and a small garment alike,
+    # where the mask L1 charges the small garment's half 25x less
+    np.testing.assert_allclose(dice(half_large, large), 1 / 3, atol=1e-3)
+    np.testing.assert_allclose(dice(half_small, small), 1 / 3, atol=0.02)
+    l1_ratio = losses.l1_per_example(half_large, large) / losses.l1_per_example(half_small, small)
+    np.testing.assert_allclose(l1_ratio, 25.0, rtol=1e-5)
+
+
+def test_warp_mask_dice_term_is_added_with_its_weight(rng):
+    cloth = _images(rng)
+    mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)
+    outputs = {"warped_cloth_coarse": cloth, "warped_cloth_fine": cloth,
+               "warped_mask_coarse": mask, "warped_mask_fine": 1 - mask}
+    off = losses.warp_loss(outputs, cloth, None)
+    np.testing.assert_allclose(off["mask_dice"], 0.0)
+    with tf.GradientTape() as tape:
+        fine = tf.Variable(np.full_like(mask, 0.5))
+        on = losses.warp_loss({**outputs, "warped_mask_fine": fine}, cloth, None, target_mask=mask,
+                              mask_dice=2.0)
+        total = tf.reduce_sum(on["total"])
+    # coarse matches (0); fine is 0.5 everywhere: 1 - 2 * 0.5 n / (0.5 N + n), n ~ N / 2
+    share = mask.reshape(2, -1).mean(axis=1)
+    expected = 1 - share / (0.5 + share)
+    np.testing.assert_allclose(on["mask_dice"], expected, atol=2e-3)
+    np.testing.assert_allclose(on["total"] - off["total"], 2.0 * on["mask_dice"], rtol=1e-5)
+    # the gradient grows the fine mask inside the worn garment and shrinks it outside
+    gradient = tape.gradient(total, fine).numpy()
+    assert np.all(gradient[mask > 0] < 0) and np.all(gradient[mask == 0] > 0)
+    with pytest.raises(ValueError, match="mask_dice > 0 needs target_mask"):
+        losses.warp_loss(outputs, cloth, None, mask_dice=1.0)
 
 
 def test_tps_bending_is_zero_for_affine_warps_and_positive_for_a_fold(rng):

@@ -25,10 +25,10 @@ VARIANTS = {
     "mask_input_warper": ["warp.cloth_mask_input=true"],
     "batch_norm_unets": ['segmentation.normalization="batch"', 'texture.normalization="batch"'],
     # the real-photo switches: composite only inside the warped garment, SSIM term,
-    # mask L1 and grid bending of the warp, class-balanced segmentation
+    # mask L1, mask Dice and grid bending of the warp, class-balanced segmentation
     "real_photo_switches": ["texture.composite_within_warp=true", "loss.texture_ssim=1.0",
-                            "loss.warp_mask_l1=1.0", "loss.warp_grid_bending=1.0",
-                            "loss.segmentation_balance=0.5"],
+                            "loss.warp_mask_l1=1.0", "loss.warp_mask_dice=1.0",
+                            "loss.warp_grid_bending=1.0", "loss.segmentation_balance=0.5"],
 }
 
 
@@ -57,6 +57,7 @@ def test_variant_trains_evaluates_exports_and_tries_on(variant, data_root, tmp_p
         assert all(0 < record["ssim"] < 2 for record in texture_log)
         warp_log = [json.loads(line) for line in (run_dir / "logs" / "warp.jsonl").read_text().splitlines()]
         assert all(record["mask_l1"] > 0 for record in warp_log)
+        assert all(0 < record["mask_dice"] <= 2 for record in warp_log)
         assert all(record["grid_bending"] >= 0 for record in warp_log) and warp_log[-1]["grid_bending"] > 0
 
     results = evaluate_run(run_dir, data_root, split="test", log=lambda s: None)

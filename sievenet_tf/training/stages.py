@@ -63,6 +63,7 @@ class WarpStage:
             push_stop_gradient_coarse=weights.push_stop_gradient_coarse,
             target_mask=batch[keys.CLOTH_WORN_MASK],
             mask_l1=weights.warp_mask_l1,
+            mask_dice=weights.warp_mask_dice,
             grid_bending=weights.warp_grid_bending,
             grid_size=self.config.warp.grid_size,
         )
