@@ -76,6 +76,11 @@ class WarpConfig:
     # real-photo ablation's budget it did not win (warp IoU +0.006 on 1,000 hold-out
     # persons, -0.002 on the 200; SSIM -0.001/-0.002): README, "Failure modes on real photos".
     cloth_mask_input: bool = False
+    # Fill the holes of the cloth mask before warping (layers.cloth_mask.fill_holes):
+    # VITON's product masks of white garments are thresholded into lace, so their
+    # warped masks, the mask loss and the composite have holes the rendered person
+    # paints. The photo path's masks are filled already. False: the mask as given.
+    fill_mask_holes: bool = False
 
 
 @dataclass(frozen=True)

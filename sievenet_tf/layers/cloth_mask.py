@@ -54,11 +54,32 @@ def cloth_mask_from_photo(
         float32 (B, H, W, 1) in {0, 1}.
     """
     image = (tf.cast(cloth, tf.float32) + 1.0) * 0.5
-    height, width = int(image.shape[1]), int(image.shape[2])
     difference = tf.reduce_max(tf.abs(image - border_color(image)), axis=-1, keepdims=True)
     mask = tf.cast(difference > threshold, tf.float32)  # (batch, H, W, 1)
     if closing > 1:
         mask = -_max_pool(-_max_pool(mask, closing), closing)
+    return fill_holes(mask, fill_steps, fill_downsample)
+
+
+def fill_holes(mask, fill_steps: int = 48, fill_downsample: int = 4):
+    """Background is what the border reaches; every other pixel becomes mask.
+
+    A flood fill from the image border through non-mask pixels: ``fill_steps``
+    3x3 propagation steps on ``fill_downsample`` x ``fill_downsample`` cells (a
+    cell is mask when any of its pixels is, so the fill does not leak through a
+    seam thinner than a cell). Mask pixels stay mask; non-mask pixels the fill
+    does not reach (a white print inside a white garment's outline) become mask.
+
+    Args:
+        mask: float (B, H, W, 1) in {0, 1} (static H, W).
+        fill_steps: propagation steps (0: the mask unchanged).
+        fill_downsample: the fill runs on cells of this side.
+
+    Returns:
+        float32 (B, H, W, 1) in {0, 1}, a superset of ``mask``.
+    """
+    mask = tf.cast(mask, tf.float32)
+    height, width = int(mask.shape[1]), int(mask.shape[2])
     if fill_steps < 1:
         return mask
     factor = max(1, int(fill_downsample))
@@ -79,6 +100,45 @@ def cloth_mask_from_photo(
     # its own: the cloth edge's mixed cells are never reached themselves.
     near = tf.image.resize(_max_pool(reached, 3), (height, width), method="nearest")
     return tf.maximum(mask, 1.0 - near)
+
+
+@keras.saving.register_keras_serializable(package="sievenet_tf")
+class MaskHoleFill(keras.layers.Layer):
+    """A garment mask made solid: closing, then :func:`fill_holes`. (B, H, W, 1) -> same.
+
+    The closing (dilation then erosion with a ``closing`` x ``closing`` square)
+    first seals the gaps through which a hole reaches the border (a thresholded
+    mask of a white garment is lace with open seams); it also fills concavities
+    narrower than the square (e.g. a sleeve close to the torso).
+
+    Args:
+        closing: side of the closing square in pixels (1: no closing).
+        fill_steps, fill_downsample: see :func:`fill_holes`.
+    """
+
+    def __init__(self, closing: int = 1, fill_steps: int = 48, fill_downsample: int = 4, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.closing = int(closing)
+        self.fill_steps = int(fill_steps)
+        self.fill_downsample = int(fill_downsample)
+
+    def call(self, inputs):  # not ``mask``: Keras reserves that name for its masking
+        mask = tf.cast(inputs, tf.float32)
+        if self.closing > 1:
+            mask = -_max_pool(-_max_pool(mask, self.closing), self.closing)
+        return fill_holes(mask, self.fill_steps, self.fill_downsample)
+
+    def compute_output_shape(self, shape):
+        return shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "closing": self.closing, "fill_steps": self.fill_steps,
+            "fill_downsample": self.fill_downsample,
+        })  # fmt: skip
+        return config
 
 
 @keras.saving.register_keras_serializable(package="sievenet_tf")

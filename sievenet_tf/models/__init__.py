@@ -21,6 +21,7 @@ def build_warper(config, name="warper"):
         normalization=config.warp.normalization,
         fine_stage=config.warp.fine_stage,
         cloth_mask_input=config.warp.cloth_mask_input,
+        fill_mask_holes=config.warp.fill_mask_holes,
         name=name,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from sievenet_tf.layers.blocks import check_divisible, conv_norm_act
+from sievenet_tf.layers.cloth_mask import MaskHoleFill
 from sievenet_tf.layers.correlation import FeatureCorrelation, FeatureL2Norm
 from sievenet_tf.layers.tps_warp import ClothWarp
 
@@ -81,6 +82,13 @@ class CoarseToFineWarper(keras.Model):
             fourth channel (the coarse one ``cloth_mask``, the fine one the
             coarse-warped mask), so a light garment on a light background still
             shows its outline. False: the cloth image only (CP-VTON, the paper).
+        fill_mask_holes: True makes ``cloth_mask`` solid first
+            (:class:`~sievenet_tf.layers.cloth_mask.MaskHoleFill`: a closing,
+            17 pixels at 192 wide, then what the border does not reach through
+            non-mask pixels becomes mask), so the warped
+            masks, the mask loss and the composite see a solid garment where a
+            dataset's thresholded mask of a white garment is full of holes. The
+            photo path's masks are filled already. False: the mask as given.
     """
 
     def __init__(
@@ -94,6 +102,7 @@ class CoarseToFineWarper(keras.Model):
         normalization: str = "batch",
         fine_stage: bool = True,
         cloth_mask_input: bool = False,
+        fill_mask_holes: bool = False,
         **kwargs,
     ):
         height, width = check_divisible(
@@ -121,14 +130,19 @@ class CoarseToFineWarper(keras.Model):
                 return image
             return keras.layers.Concatenate(name=f"{name}_cloth_and_mask")([image, mask])
 
-        theta = matching(with_mask(cloth, cloth_mask, "coarse"), "coarse")
-        warped_cloth_coarse, warped_mask_coarse = warp(cloth, cloth_mask, theta)
+        if fill_mask_holes:  # a 17-pixel closing at 192 wide, scaled with the width
+            closing = max(1, round(17 * width / 192)) | 1
+            mask = MaskHoleFill(closing=closing, name="cloth_mask_fill")(cloth_mask)
+        else:
+            mask = cloth_mask
+        theta = matching(with_mask(cloth, mask, "coarse"), "coarse")
+        warped_cloth_coarse, warped_mask_coarse = warp(cloth, mask, theta)
         if fine_stage:
             delta_theta = matching(
                 with_mask(warped_cloth_coarse, warped_mask_coarse, "fine"), "fine"
             )
             theta_fine = keras.layers.Add(dtype="float32", name="theta_fine")([theta, delta_theta])
-            warped_cloth_fine, warped_mask_fine = warp(cloth, cloth_mask, theta_fine)
+            warped_cloth_fine, warped_mask_fine = warp(cloth, mask, theta_fine)
         else:
             delta_theta = _ZerosLike(name="no_fine_stage")(theta)
             warped_cloth_fine, warped_mask_fine = warped_cloth_coarse, warped_mask_coarse
@@ -155,6 +169,7 @@ class CoarseToFineWarper(keras.Model):
         self.normalization = normalization
         self.fine_stage = fine_stage
         self.cloth_mask_input = cloth_mask_input
+        self.fill_mask_holes = fill_mask_holes
 
     def get_config(self):
         return {
@@ -169,6 +184,7 @@ class CoarseToFineWarper(keras.Model):
             "normalization": self.normalization,
             "fine_stage": self.fine_stage,
             "cloth_mask_input": self.cloth_mask_input,
+            "fill_mask_holes": self.fill_mask_holes,
         }
 
     @classmethod
