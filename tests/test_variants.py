@@ -22,7 +22,7 @@ VARIANTS = {
     "baseline": ["warp.fine_stage=false", 'texture.conditioning="priors"'],
     "no_fine_stage": ["warp.fine_stage=false"],
     "instance_norm_warper": ['warp.normalization="instance"'],
-    "mask_input_warper": ["warp.cloth_mask_input=true"],
+    "mask_input_and_hole_fill_warper": ["warp.cloth_mask_input=true", "warp.fill_mask_holes=true"],
     "batch_norm_unets": ['segmentation.normalization="batch"', 'texture.normalization="batch"'],
     # the real-photo switches: composite only inside the warped garment, SSIM term,
     # mask L1, mask Dice and grid bending of the warp, class-balanced segmentation

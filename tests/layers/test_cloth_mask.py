@@ -5,7 +5,13 @@ import pytest
 import tensorflow as tf
 
 from sievenet_tf.config import get_preset
-from sievenet_tf.layers.cloth_mask import ClothMaskLayer, cloth_mask_from_photo, cloth_mask_options
+from sievenet_tf.layers.cloth_mask import (
+    ClothMaskLayer,
+    MaskHoleFill,
+    cloth_mask_from_photo,
+    cloth_mask_options,
+    fill_holes,
+)
 
 
 def _product_photo(height=64, width=48, seed=0):
@@ -78,3 +84,35 @@ def test_iou_against_the_dataset_cloth_masks():
     )
     iou = np.sum(mask & truth, (1, 2)) / np.maximum(np.sum(mask | truth, (1, 2)), 1)
     assert np.median(iou) > 0.95
+
+
+def _garment_mask():
+    mask = np.zeros((1, 64, 48, 1), np.float32)
+    mask[0, 8:56, 8:40] = 1.0
+    return mask
+
+
+def test_fill_holes_fills_enclosed_holes_and_keeps_what_the_border_reaches():
+    solid = _garment_mask()
+    holed = solid.copy()
+    holed[0, 20:30, 16:24] = 0.0  # enclosed: filled
+    np.testing.assert_array_equal(fill_holes(holed).numpy(), solid)
+    notched = solid.copy()
+    notched[0, 30:56, 20:28] = 0.0  # open to the bottom, 8 px wide: background
+    np.testing.assert_array_equal(fill_holes(notched).numpy(), notched)
+    np.testing.assert_array_equal(fill_holes(holed, fill_steps=0).numpy(), holed)
+
+
+def test_mask_hole_fill_closing_seals_a_seam_then_fills_and_never_removes_mask():
+    solid = _garment_mask()
+    lace = solid.copy()
+    lace[0, 20:30, 16:24] = 0.0
+    lace[0, 24:27, 8:16] = 0.0  # a 3-px seam from the hole to the garment's edge
+    assert fill_holes(lace).numpy().sum() < solid.sum()  # the fill alone does not make it solid
+    layer = MaskHoleFill(closing=5)
+    np.testing.assert_array_equal(layer(lace).numpy(), solid)
+    rng = np.random.default_rng(0)
+    noisy = (rng.uniform(size=(2, 64, 48, 1)) > 0.6).astype(np.float32)
+    assert np.all(layer(noisy).numpy() >= noisy)
+    clone = MaskHoleFill.from_config(layer.get_config())
+    assert (clone.closing, clone.fill_steps, clone.fill_downsample) == (5, 48, 4)

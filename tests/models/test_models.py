@@ -15,11 +15,12 @@ from sievenet_tf.models import (
 from tests.helpers import check_model_contract, random_inputs
 
 
-@pytest.mark.parametrize("cloth_mask_input", [False, True])
-def test_warper_contract(tiny_config, tmp_path, cloth_mask_input):
-    config = override(tiny_config, [f"warp.cloth_mask_input={str(cloth_mask_input).lower()}"])
+@pytest.mark.parametrize("cloth_mask_input, fill_mask_holes", [(False, False), (True, False), (False, True)])
+def test_warper_contract(tiny_config, tmp_path, cloth_mask_input, fill_mask_holes):
+    config = override(tiny_config, [f"warp.cloth_mask_input={str(cloth_mask_input).lower()}",
+                                    f"warp.fill_mask_holes={str(fill_mask_holes).lower()}"])
     warper = build_warper(config)
-    assert warper.cloth_mask_input is cloth_mask_input
+    assert warper.cloth_mask_input is cloth_mask_input and warper.fill_mask_holes is fill_mask_holes
     inputs = random_inputs(warper)
     inputs["cloth_mask"] = (inputs["cloth_mask"] > 0).astype("float32")
     h, w = tiny_config.data.image_size
@@ -59,6 +60,32 @@ def test_warper_reads_the_cloth_mask_only_with_cloth_mask_input(tiny_config, clo
         assert np.abs(theta - theta_other).max() > 1e-4
     else:
         np.testing.assert_allclose(theta, theta_other)
+
+
+@pytest.mark.parametrize("cloth_mask_input", [False, True])
+def test_fill_mask_holes_warps_a_holed_mask_as_the_solid_one(tiny_config, cloth_mask_input):
+    config = override(tiny_config, ["warp.fill_mask_holes=true",
+                                    f"warp.cloth_mask_input={str(cloth_mask_input).lower()}"])
+    warper = build_warper(config)
+    rng = np.random.default_rng(0)
+    for name in ("coarse_regressor_dense", "fine_regressor_dense"):  # untrained: theta = 0
+        layer = warper.get_layer(name)
+        layer.kernel.assign(rng.normal(0, 0.05, layer.kernel.shape).astype("float32"))
+    solid = random_inputs(warper, batch=1)
+    solid["cloth_mask"] = np.zeros_like(solid["cloth_mask"])
+    solid["cloth_mask"][:, 8:56, 8:40] = 1.0
+    holed = dict(solid, cloth_mask=solid["cloth_mask"].copy())
+    holed["cloth_mask"][:, 20:30, 16:24] = 0.0  # a white print, say
+    holed["cloth_mask"][:, 40:44, 30:32] = 0.0
+    out_solid, out_holed = (warper(x, training=False) for x in (solid, holed))
+    assert np.abs(np.asarray(out_solid["theta"])).max() > 1e-3  # a real warp, not the identity
+    for key in ("theta", "delta_theta", "warped_mask_coarse", "warped_mask_fine", "warped_cloth_fine"):
+        np.testing.assert_allclose(out_holed[key], out_solid[key], atol=1e-6, err_msg=key)
+    # without the switch the hole is warped along
+    plain = build_warper(override(config, ["warp.fill_mask_holes=false"]))
+    plain.set_weights(warper.get_weights())
+    unfilled = plain(holed, training=False)["warped_mask_coarse"]
+    assert np.asarray(out_solid["warped_mask_coarse"]).sum() - np.asarray(unfilled).sum() > 50
 
 
 def test_segmenter_contract(tiny_config, tmp_path):
