@@ -102,6 +102,11 @@ def fill_holes(mask, fill_steps: int = 48, fill_downsample: int = 4):
     return tf.maximum(mask, 1.0 - near)
 
 
+def hole_fill_closing(width: int) -> int:
+    """The closing of ``warp.fill_mask_holes``: 17 pixels at 192 wide, scaled, odd."""
+    return max(1, round(17 * width / 192)) | 1
+
+
 @keras.saving.register_keras_serializable(package="sievenet_tf")
 class MaskHoleFill(keras.layers.Layer):
     """A garment mask made solid: closing, then :func:`fill_holes`. (B, H, W, 1) -> same.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from sievenet_tf.layers.blocks import check_divisible, conv_norm_act
-from sievenet_tf.layers.cloth_mask import MaskHoleFill
+from sievenet_tf.layers.cloth_mask import MaskHoleFill, hole_fill_closing
 from sievenet_tf.layers.correlation import FeatureCorrelation, FeatureL2Norm
 from sievenet_tf.layers.tps_warp import ClothWarp
 
@@ -130,9 +130,8 @@ class CoarseToFineWarper(keras.Model):
                 return image
             return keras.layers.Concatenate(name=f"{name}_cloth_and_mask")([image, mask])
 
-        if fill_mask_holes:  # a 17-pixel closing at 192 wide, scaled with the width
-            closing = max(1, round(17 * width / 192)) | 1
-            mask = MaskHoleFill(closing=closing, name="cloth_mask_fill")(cloth_mask)
+        if fill_mask_holes:
+            mask = MaskHoleFill(closing=hole_fill_closing(width), name="cloth_mask_fill")(cloth_mask)
         else:
             mask = cloth_mask
         theta = matching(with_mask(cloth, mask, "coarse"), "coarse")
