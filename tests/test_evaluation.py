@@ -42,7 +42,8 @@ def test_writes_report_files_with_metrics_in_range(paired):
     assert 0.0 < metrics["ssim"] <= 1.0 and metrics["psnr"] > 0
     for key in ("warp_l1_coarse", "warp_l1_fine", "identity_warp_l1"):
         assert 0.0 <= metrics[key] <= 1.0, key
-    for key in ("warp_iou_coarse", "warp_iou_fine", "identity_warp_iou", "segmentation_miou"):
+    for key in ("warp_iou_coarse", "warp_iou_fine", "warp_iou_fine_filled", "identity_warp_iou",
+                "segmentation_miou"):
         assert 0.0 <= metrics[key] <= 1.0, key
     assert metrics["fid"] is None and "FID not computed" in metrics["fid_note"]
     assert metrics["lpips"] is None and "LPIPS not computed" in metrics["lpips_note"]
@@ -275,3 +276,33 @@ def test_worst_grids_show_the_lowest_pairs_of_per_example_csv(run_dir, dataset, 
         evaluate_run(run_dir, dataset, pairs="unpaired", worst=2, out_dir=tmp_path / "u", log=_quiet)
     with pytest.raises(ValueError, match="metric must be one of"):
         worst_pairs(out / "per_example.csv", "fid", 2)
+
+
+def test_the_filled_mask_iou_warps_the_solid_mask_with_the_fine_tps(run_dir):
+    import tensorflow as tf
+
+    from sievenet_tf.run import Run
+
+    model = Run(run_dir).load_sievenet()
+    height, width = model.warper.image_size
+    rng = np.random.default_rng(0)
+    solid = np.zeros((2, height, width, 1), np.float32)
+    solid[:, 8:56, 8:40] = 1.0
+    holed = solid.copy()
+    holed[:, 20:30, 16:24] = 0.0
+    inputs = {
+        "cloth": rng.uniform(-1, 1, (2, height, width, 3)).astype(np.float32),
+        "cloth_mask": holed,
+        "priors": rng.uniform(0, 1, (2, height, width, model.warper.prior_channels)).astype(np.float32),
+        "texture_priors": rng.uniform(-1, 1, (2, height, width, 3)).astype(np.float32),
+    }
+    infer = evaluation._compiled_inference(model, tf.data.Dataset.from_tensor_slices(inputs).batch(2))
+    outputs = {k: np.asarray(v) for k, v in infer(inputs).items()}
+    on_solid = {k: np.asarray(v) for k, v in model({**inputs, "cloth_mask": solid}, training=False).items()}
+    np.testing.assert_allclose(outputs["warped_filled_mask_fine"], on_solid["warped_mask_fine"], atol=1e-5)
+    assert outputs["warped_mask_fine"].sum() < outputs["warped_filled_mask_fine"].sum() - 50
+    worn = (on_solid["warped_mask_fine"] > 0.5).astype(np.float32)  # a worn mask the warp matches
+    values = evaluation.paired_metrics({**inputs, "person": inputs["cloth"], "cloth_worn": inputs["cloth"],
+                                        "cloth_worn_mask": worn}, outputs)
+    np.testing.assert_allclose(values["warp_iou_fine_filled"], 1.0, atol=1e-6)
+    assert np.all(values["warp_iou_fine"] < 0.97)
