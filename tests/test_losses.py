@@ -157,11 +157,18 @@ def test_texture_loss_ssim_term_is_off_by_default_and_has_a_gradient(vgg, rng):
     assert np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0
 
 
-def test_warp_mask_term_scores_the_warped_masks_against_the_worn_mask(rng):
+def _mask_warp_outputs(rng):
+    """Cloth, a worn mask, and warp outputs whose coarse mask matches it and whose fine
+    mask is its complement."""
     cloth = _images(rng)
     mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)
     outputs = {"warped_cloth_coarse": cloth, "warped_cloth_fine": cloth,
                "warped_mask_coarse": mask, "warped_mask_fine": 1 - mask}
+    return cloth, mask, outputs
+
+
+def test_warp_mask_term_scores_the_warped_masks_against_the_worn_mask(rng):
+    cloth, mask, outputs = _mask_warp_outputs(rng)
     off = losses.warp_loss(outputs, cloth, None)
     np.testing.assert_allclose(off["mask_l1"], 0.0)
     on = losses.warp_loss(outputs, cloth, None, target_mask=mask, mask_l1=0.5)
@@ -193,10 +200,7 @@ def test_dice_loss_scores_overlap_relative_to_the_garment_size():
 
 
 def test_warp_mask_dice_term_is_added_with_its_weight(rng):
-    cloth = _images(rng)
-    mask = (rng.uniform(size=(2, 32, 32, 1)) > 0.5).astype(np.float32)
-    outputs = {"warped_cloth_coarse": cloth, "warped_cloth_fine": cloth,
-               "warped_mask_coarse": mask, "warped_mask_fine": 1 - mask}
+    cloth, mask, outputs = _mask_warp_outputs(rng)
     off = losses.warp_loss(outputs, cloth, None)
     np.testing.assert_allclose(off["mask_dice"], 0.0)
     with tf.GradientTape() as tape:

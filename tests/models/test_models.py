@@ -43,14 +43,20 @@ def test_untrained_warper_is_identity(tiny_config):
     np.testing.assert_allclose(out["warped_mask_coarse"], inputs["cloth_mask"], atol=1e-5)
 
 
+def _warper_with_random_regressors(config):
+    """A warper whose regressors are not at the identity (untrained: theta = 0)."""
+    warper = build_warper(config)
+    rng = np.random.default_rng(0)
+    for name in ("coarse_regressor_dense", "fine_regressor_dense"):
+        layer = warper.get_layer(name)
+        layer.kernel.assign(rng.normal(0, 0.05, layer.kernel.shape).astype("float32"))
+    return warper
+
+
 @pytest.mark.parametrize("cloth_mask_input", [False, True])
 def test_warper_reads_the_cloth_mask_only_with_cloth_mask_input(tiny_config, cloth_mask_input):
     config = override(tiny_config, [f"warp.cloth_mask_input={str(cloth_mask_input).lower()}"])
-    warper = build_warper(config)
-    rng = np.random.default_rng(0)
-    for name in ("coarse_regressor_dense", "fine_regressor_dense"):  # untrained: theta = 0
-        layer = warper.get_layer(name)
-        layer.kernel.assign(rng.normal(0, 0.05, layer.kernel.shape).astype("float32"))
+    warper = _warper_with_random_regressors(config)
     inputs = random_inputs(warper, batch=1)
     inputs["cloth_mask"] = np.zeros_like(inputs["cloth_mask"])
     inputs["cloth_mask"][:, 8:40, 10:30] = 1.0
@@ -66,11 +72,7 @@ def test_warper_reads_the_cloth_mask_only_with_cloth_mask_input(tiny_config, clo
 def test_fill_mask_holes_warps_a_holed_mask_as_the_solid_one(tiny_config, cloth_mask_input):
     config = override(tiny_config, ["warp.fill_mask_holes=true",
                                     f"warp.cloth_mask_input={str(cloth_mask_input).lower()}"])
-    warper = build_warper(config)
-    rng = np.random.default_rng(0)
-    for name in ("coarse_regressor_dense", "fine_regressor_dense"):  # untrained: theta = 0
-        layer = warper.get_layer(name)
-        layer.kernel.assign(rng.normal(0, 0.05, layer.kernel.shape).astype("float32"))
+    warper = _warper_with_random_regressors(config)
     solid = random_inputs(warper, batch=1)
     solid["cloth_mask"] = np.zeros_like(solid["cloth_mask"])
     solid["cloth_mask"][:, 8:56, 8:40] = 1.0
