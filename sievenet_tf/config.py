@@ -80,8 +80,9 @@ class WarpConfig:
     # closing, 17 px at 192 wide, then a hole fill from the border): VITON's product
     # masks of white garments are thresholded into lace, so their warped masks, the
     # mask loss and the composite have holes the rendered person paints. The photo
-    # path's masks are filled already. False: the mask as given. On VITON hold-out persons the try-on was unchanged (SSIM +0.0003, PSNR -0.04 dB)
-    # and so was the warp scored on filled masks (+0.003 IoU): README, "Failure modes".
+    # path's masks are filled already. False: the mask as given. On VITON hold-out
+    # persons the try-on was unchanged (SSIM +0.0003, PSNR -0.04 dB), and so was the
+    # warp scored on filled masks (+0.003 IoU): README, "Failure modes on real photos".
     fill_mask_holes: bool = False
 
 
