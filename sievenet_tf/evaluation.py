@@ -332,7 +332,7 @@ def evaluate_run(
     )  # fmt: skip
     out_dir = Path(out_dir) if out_dir is not None else run_dir / default_name
 
-    infer = _compiled_inference(model, dataset)
+    infer = None if model is None else _compiled_inference(model, dataset)  # None: analyzer only
     collected = _Collected(config.segmentation.num_classes, paired, inception, grid_rows, lpips)
     started = last_log = time.monotonic()
     count = 0
