@@ -30,6 +30,11 @@ def _max_pool(x, size):
     return tf.nn.max_pool2d(x, size, 1, "SAME")
 
 
+def _closing(mask, size):
+    """Dilation then erosion with a ``size`` x ``size`` square (max pools); 1: unchanged."""
+    return -_max_pool(-_max_pool(mask, size), size) if size > 1 else mask
+
+
 def border_color(images):
     """Mean colour of the one-pixel border: (B, H, W, C) -> (B, 1, 1, C)."""
     frame = tf.concat(
@@ -56,9 +61,7 @@ def cloth_mask_from_photo(
     image = (tf.cast(cloth, tf.float32) + 1.0) * 0.5
     difference = tf.reduce_max(tf.abs(image - border_color(image)), axis=-1, keepdims=True)
     mask = tf.cast(difference > threshold, tf.float32)  # (batch, H, W, 1)
-    if closing > 1:
-        mask = -_max_pool(-_max_pool(mask, closing), closing)
-    return fill_holes(mask, fill_steps, fill_downsample)
+    return fill_holes(_closing(mask, closing), fill_steps, fill_downsample)
 
 
 def fill_holes(mask, fill_steps: int = 48, fill_downsample: int = 4):
@@ -129,9 +132,7 @@ class MaskHoleFill(keras.layers.Layer):
         self.fill_downsample = int(fill_downsample)
 
     def call(self, inputs):  # not ``mask``: Keras reserves that name for its masking
-        mask = tf.cast(inputs, tf.float32)
-        if self.closing > 1:
-            mask = -_max_pool(-_max_pool(mask, self.closing), self.closing)
+        mask = _closing(tf.cast(inputs, tf.float32), self.closing)
         return fill_holes(mask, self.fill_steps, self.fill_downsample)
 
     def compute_output_shape(self, shape):
